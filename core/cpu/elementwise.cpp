@@ -1,0 +1,197 @@
+// Fills, casts, random streams and elementwise kernels.
+#include <cmath>
+#include <cstdint>
+
+#include "core/cpu/cpu_backend.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace gler {
+
+namespace {
+// Below this many elements a parallel region costs more than it saves.
+constexpr std::int64_t kParallelGrain = 1 << 15;
+
+template <class T>
+void fill_typed(Tensor& out, double value) {
+  T* p = out.data<T>();
+  const std::int64_t n = out.numel();
+  const T v = static_cast<T>(value);
+#pragma omp parallel for if (n > kParallelGrain)
+  for (std::int64_t i = 0; i < n; ++i) p[i] = v;
+}
+
+template <class S, class D>
+void cast_typed(const Tensor& src, Tensor& dst) {
+  const S* s = src.data<S>();
+  D* d = dst.data<D>();
+  const std::int64_t n = src.numel();
+#pragma omp parallel for if (n > kParallelGrain)
+  for (std::int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(s[i]);
+}
+
+template <class S>
+void cast_from(const Tensor& src, Tensor& dst) {
+  switch (dst.dtype()) {
+    case DType::f32: return cast_typed<S, float>(src, dst);
+    case DType::f64: return cast_typed<S, double>(src, dst);
+    case DType::i64: return cast_typed<S, std::int64_t>(src, dst);
+    case DType::u8: return cast_typed<S, std::uint8_t>(src, dst);
+  }
+}
+
+template <class T>
+T apply_binary(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::maximum: return a > b ? a : b;
+    case BinaryOp::minimum: return a < b ? a : b;
+  }
+  return T(0);
+}
+
+template <class T>
+T apply_unary(UnaryOp op, T x, T alpha) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::log: return std::log(x);
+    case UnaryOp::sqrt: return std::sqrt(x);
+    case UnaryOp::abs: return std::abs(x);
+    case UnaryOp::relu: return x > T(0) ? x : T(0);
+    case UnaryOp::sigmoid: return T(1) / (T(1) + std::exp(-x));
+    case UnaryOp::tanh: return std::tanh(x);
+    case UnaryOp::scale: return alpha * x;
+    case UnaryOp::add_scalar: return x + alpha;
+    case UnaryOp::pow: return std::pow(x, alpha);
+    case UnaryOp::clamp_min: return x < alpha ? alpha : x;
+    case UnaryOp::leaky_relu: return x > T(0) ? x : alpha * x;
+    case UnaryOp::acos: return std::acos(x);
+    case UnaryOp::floor: return std::floor(x);
+    case UnaryOp::sign: return T((x > T(0)) - (x < T(0)));
+  }
+  return T(0);
+}
+
+// dy/dx given x and y = f(x).
+template <class T>
+T unary_derivative(UnaryOp op, T x, T y, T alpha) {
+  switch (op) {
+    case UnaryOp::neg: return T(-1);
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return T(1) / x;
+    case UnaryOp::sqrt: return T(0.5) / y;
+    case UnaryOp::abs: return T((x > T(0)) - (x < T(0)));
+    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::sigmoid: return y * (T(1) - y);
+    case UnaryOp::tanh: return T(1) - y * y;
+    case UnaryOp::scale: return alpha;
+    case UnaryOp::add_scalar: return T(1);
+    case UnaryOp::pow: return alpha * std::pow(x, alpha - T(1));
+    case UnaryOp::clamp_min: return x < alpha ? T(0) : T(1);  // PyTorch: gradient passes at x == lo
+    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : alpha;
+    case UnaryOp::acos:
+    case UnaryOp::floor:
+    case UnaryOp::sign: return T(0);
+  }
+  return T(0);
+}
+}  // namespace
+
+void CpuBackend::fill(Tensor& out, double value) {
+  switch (out.dtype()) {
+    case DType::f32: return fill_typed<float>(out, value);
+    case DType::f64: return fill_typed<double>(out, value);
+    case DType::i64: return fill_typed<std::int64_t>(out, value);
+    case DType::u8: return fill_typed<std::uint8_t>(out, value);
+  }
+}
+
+void CpuBackend::cast(const Tensor& src, Tensor& dst) {
+  switch (src.dtype()) {
+    case DType::f32: return cast_from<float>(src, dst);
+    case DType::f64: return cast_from<double>(src, dst);
+    case DType::i64: return cast_from<std::int64_t>(src, dst);
+    case DType::u8: return cast_from<std::uint8_t>(src, dst);
+  }
+}
+
+void CpuBackend::random_uniform(Tensor& out, std::uint64_t seed, std::uint64_t offset, double lo, double hi) {
+  dispatch_float(out.dtype(), "random_uniform", [&]<class T>() {
+    T* p = out.data<T>();
+    const std::int64_t n = out.numel();
+#pragma omp parallel for if (n > kParallelGrain)
+    for (std::int64_t i = 0; i < n; ++i)
+      p[i] = static_cast<T>(lo + (hi - lo) * rng::uniform_at(seed, offset, static_cast<std::uint64_t>(i)));
+  });
+}
+
+void CpuBackend::random_normal(Tensor& out, std::uint64_t seed, std::uint64_t offset, double mean, double std) {
+  dispatch_float(out.dtype(), "random_normal", [&]<class T>() {
+    T* p = out.data<T>();
+    const std::int64_t n = out.numel();
+#pragma omp parallel for if (n > kParallelGrain)
+    for (std::int64_t i = 0; i < n; ++i)
+      p[i] = static_cast<T>(mean + std * rng::normal_at(seed, offset, static_cast<std::uint64_t>(i)));
+  });
+}
+
+void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  dispatch_float(out.dtype(), "binary op", [&]<class T>() {
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* po = out.data<T>();
+    const std::int64_t n = out.numel(), na = a.numel(), nb = b.numel();
+    if (na == n && nb == n) {
+#pragma omp parallel for if (n > kParallelGrain)
+      for (std::int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i], pb[i]);
+    } else {
+#pragma omp parallel for if (n > kParallelGrain)
+      for (std::int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i % na], pb[i % nb]);
+    }
+  });
+}
+
+void CpuBackend::unary(UnaryOp op, const Tensor& x, double alpha, Tensor& y) {
+  dispatch_float(x.dtype(), "unary op", [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    const std::int64_t n = x.numel();
+    const T a = static_cast<T>(alpha);
+#pragma omp parallel for if (n > kParallelGrain)
+    for (std::int64_t i = 0; i < n; ++i) py[i] = apply_unary(op, px[i], a);
+  });
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy, double alpha,
+                                Tensor& gx) {
+  dispatch_float(x.dtype(), "unary backward", [&]<class T>() {
+    const T* px = x.data<T>();
+    const T* py = y.data<T>();
+    const T* pg = gy.data<T>();
+    T* pgx = gx.data<T>();
+    const std::int64_t n = x.numel();
+    const T a = static_cast<T>(alpha);
+#pragma omp parallel for if (n > kParallelGrain)
+    for (std::int64_t i = 0; i < n; ++i) pgx[i] = pg[i] * unary_derivative(op, px[i], py[i], a);
+  });
+}
+
+void CpuBackend::sum_to_suffix(const Tensor& g, Tensor& out) {
+  dispatch_float(g.dtype(), "sum_to_suffix", [&]<class T>() {
+    const T* pg = g.data<T>();
+    T* po = out.data<T>();
+    const std::int64_t m = out.numel(), rows = g.numel() / m;
+#pragma omp parallel for if (g.numel() > kParallelGrain)
+    for (std::int64_t j = 0; j < m; ++j) {
+      T s = 0;
+      for (std::int64_t r = 0; r < rows; ++r) s += pg[r * m + j];
+      po[j] = s;
+    }
+  });
+}
+
+}  // namespace gler

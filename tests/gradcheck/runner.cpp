@@ -1,0 +1,27 @@
+// gler_gradcheck: runs every registered case and prints one line per op with its max error.
+// Usage: gler_gradcheck [substring]   (only cases whose name contains it)
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "tests/gradcheck/gradcheck.h"
+
+int main(int argc, char** argv) {
+  const std::string filter = argc > 1 ? argv[1] : "";
+  int passed = 0, failed = 0;
+  std::printf("%-44s %8s %12s %12s  %s\n", "case", "elements", "max_abs_err", "max_rel_err", "result");
+  for (const auto& c : gler::gradcheck::registry()) {
+    if (!filter.empty() && c.name.find(filter) == std::string::npos) continue;
+    try {
+      const auto r = c.run();
+      std::printf("%-44s %8lld %12.3e %12.3e  %s%s%s\n", c.name.c_str(), static_cast<long long>(r.checked),
+                  r.max_abs_error, r.max_rel_error, r.ok ? "PASS" : "FAIL", r.ok ? "" : "  ", r.worst.c_str());
+      (r.ok ? passed : failed)++;
+    } catch (const std::exception& e) {
+      std::printf("%-44s %8s %12s %12s  FAIL  %s\n", c.name.c_str(), "-", "-", "-", e.what());
+      ++failed;
+    }
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
