@@ -117,9 +117,15 @@ Tensor scale(const Tensor& x, double alpha) { return unary_op(UnaryOp::scale, "s
 Tensor add_scalar(const Tensor& x, double alpha) { return unary_op(UnaryOp::add_scalar, "add_scalar", x, alpha); }
 Tensor pow(const Tensor& x, double exponent) { return unary_op(UnaryOp::pow, "pow", x, exponent); }
 Tensor clamp_min(const Tensor& x, double lo) { return unary_op(UnaryOp::clamp_min, "clamp_min", x, lo); }
+// min(max(x, lo), hi) = -max(-max(x, lo), -hi): exact, with clamp_min's inclusive gradient at each bound.
+Tensor clamp(const Tensor& x, double lo, double hi) {
+  GLER_CHECK(lo <= hi, "clamp: lower bound " << lo << " above upper bound " << hi);
+  return neg(clamp_min(neg(clamp_min(x, lo)), -hi));
+}
 Tensor leaky_relu(const Tensor& x, double slope) { return unary_op(UnaryOp::leaky_relu, "leaky_relu", x, slope); }
 Tensor acos(const Tensor& x) { return unary_kernel(UnaryOp::acos, x.detach(), 0.0); }
 Tensor floor(const Tensor& x) { return unary_kernel(UnaryOp::floor, x.detach(), 0.0); }
+Tensor sign(const Tensor& x) { return unary_kernel(UnaryOp::sign, x.detach(), 0.0); }
 
 namespace {
 Tensor reduce_op(ReduceOp op, const char* name, const Tensor& x, int axis_in, bool keepdim) {
@@ -311,6 +317,52 @@ Tensor gather(const Tensor& x, const Tensor& idx, int axis_in) {
   return record(out, "gather", {x}, [v, idx, xs = x.shape()](const Tensor& g) {
     Tensor gx = Tensor::zeros(xs, g.dtype(), g.device());
     g.backend().scatter_add_axis(g, idx, v, gx);
+    return std::vector<Tensor>{gx};
+  });
+}
+
+Tensor scatter(const Tensor& x, const Tensor& idx, const Tensor& values, int axis_in) {
+  check_float(x, "scatter");
+  check_same_dtype(x, values, "scatter");
+  check_same_device(x, values, "scatter");
+  check_same_device(x, idx, "scatter");
+  GLER_CHECK(idx.dtype() == DType::i64, "scatter indices must be i64, got " << describe(idx));
+  const int axis = x.shape().axis(axis_in);
+  const Shape picked = drop_axis(x.shape(), axis, false);
+  GLER_CHECK(idx.shape() == picked && values.shape() == picked,
+             "scatter along axis " << axis << " of " << x.shape().str() << " needs indices and values of shape "
+                                   << picked.str() << ", got " << idx.shape().str() << " and " << values.shape().str());
+  const AxisView v = axis_view(x.shape(), axis);
+  // out = x * keep + placed, keep being 0 at the indexed entries and 1 elsewhere: exact, where
+  // x + scatter_add(values - gather(x)) would round. Each (outer, inner) pair has one index, so
+  // no entry is hit twice.
+  Tensor keep = Tensor::full(x.shape(), 1.0, x.dtype(), x.device());
+  x.backend().scatter_add_axis(Tensor::full(picked, -1.0, x.dtype(), x.device()), idx, v, keep);
+  Tensor placed = Tensor::zeros(x.shape(), x.dtype(), x.device());
+  x.backend().scatter_add_axis(values, idx, v, placed);
+  Tensor out = empty_like(x);
+  x.backend().binary(BinaryOp::mul, x, keep, out);
+  x.backend().binary(BinaryOp::add, out, placed, out);
+  return record(out, "scatter", {x, values}, [v, idx, keep](const Tensor& g) {
+    Tensor gx = empty_like(g), gv = Tensor::empty(idx.shape(), g.dtype(), g.device());
+    g.backend().binary(BinaryOp::mul, g, keep, gx);
+    g.backend().gather_axis(g, idx, v, gv);
+    return std::vector<Tensor>{gx, gv};
+  });
+}
+
+Tensor expand(const Tensor& x, int axis, std::int64_t n) {
+  check_float(x, "expand");
+  GLER_CHECK(axis >= 0 && axis <= x.ndim() && x.ndim() < Shape::kMaxDims && n >= 0,
+             "expand: cannot insert an axis of size " << n << " at " << axis << " into " << x.shape().str());
+  std::vector<std::int64_t> d = x.shape().to_vector();
+  d.insert(d.begin() + axis, n);
+  const AxisView v{x.shape().prod(0, axis), n, x.shape().prod(axis, x.ndim())};
+  Tensor out = Tensor::empty(Shape(d), x.dtype(), x.device());
+  x.backend().broadcast_axis(x, v, 1.0, out);
+  return record(out, "expand", {x}, [v, xs = x.shape()](const Tensor& g) {
+    Tensor gx = Tensor::empty(xs, g.dtype(), g.device());
+    g.backend().reduce(ReduceOp::sum, g, v, gx, nullptr);
     return std::vector<Tensor>{gx};
   });
 }

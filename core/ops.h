@@ -29,10 +29,12 @@ Tensor scale(const Tensor& x, double alpha);       // alpha * x
 Tensor add_scalar(const Tensor& x, double alpha);  // x + alpha
 Tensor pow(const Tensor& x, double exponent);
 Tensor clamp_min(const Tensor& x, double lo);
+Tensor clamp(const Tensor& x, double lo, double hi);  // gradient passes at both bounds, as in PyTorch
 Tensor leaky_relu(const Tensor& x, double slope);
 // Not differentiable (their outputs carry no graph).
 Tensor acos(const Tensor& x);
 Tensor floor(const Tensor& x);
+Tensor sign(const Tensor& x);  // -1, 0 or 1
 
 // Reductions along one axis; the axis is removed unless keepdim.
 Tensor sum(const Tensor& x, int axis, bool keepdim = false);
@@ -56,6 +58,13 @@ Tensor narrow(const Tensor& x, int axis, std::int64_t begin, std::int64_t end);
 // out[..., i, ...] = x[..., idx[..., i, ...], ...] along `axis`; idx (i64) has x's shape
 // without that axis. gather(logits [B,C], labels [B], 1) picks each sample's class score.
 Tensor gather(const Tensor& x, const Tensor& idx, int axis);
+// gather's inverse placement: a copy of x with out[..., idx[...], ...] = values along `axis` (idx and
+// values have x's shape without that axis), torch's x.scatter(axis, idx[:,None], values[:,None]).
+// Replaces one class score per sample (margin losses); x must be finite at the replaced entries.
+Tensor scatter(const Tensor& x, const Tensor& idx, const Tensor& values, int axis);
+// Inserts an axis of size n at `axis` of the result and repeats x along it (torch's
+// x.unsqueeze(axis).expand(...), as a copy): broadcasting along any axis, not only leading ones.
+Tensor expand(const Tensor& x, int axis, std::int64_t n);
 
 Tensor permute(const Tensor& x, const std::vector<int>& perm);
 Tensor transpose(const Tensor& x, int a, int b);

@@ -40,6 +40,7 @@ const std::vector<OpCase>& cases() {
       {"add_scalar", {{5, 7}}, -1, 1, [](In x) { return ops::add_scalar(x[0], 2.0); }, "x[0] + 2.0"},
       {"pow", {{5, 7}}, 0.1, 2, [](In x) { return ops::pow(x[0], 1.5); }, "torch.pow(x[0], 1.5)"},
       {"clamp_min", {{5, 7}}, -1, 1, [](In x) { return ops::clamp_min(x[0], 0.2); }, "torch.clamp(x[0], min=0.2)"},
+      {"clamp", {{5, 7}}, -1, 1, [](In x) { return ops::clamp(x[0], -0.3, 0.4); }, "torch.clamp(x[0], -0.3, 0.4)"},
       {"leaky_relu", {{5, 7}}, -1, 1, [](In x) { return ops::leaky_relu(x[0], 0.1); },
        "torch.nn.functional.leaky_relu(x[0], 0.1)"},
       {"sum", {{3, 4, 5}}, -1, 1, [](In x) { return ops::sum(x[0], 1); }, "x[0].sum(1)"},
@@ -58,6 +59,10 @@ const std::vector<OpCase>& cases() {
       {"gather", {{4, 3}}, -1, 1,
        [](In x) { return ops::gather(x[0], Tensor::from_vector<std::int64_t>({2, 0, 1, 1}, {4}), 1); },
        "x[0].gather(1, torch.tensor([[2], [0], [1], [1]])).squeeze(1)"},
+      {"scatter", {{4, 3}, {4}}, -1, 1,
+       [](In x) { return ops::scatter(x[0], Tensor::from_vector<std::int64_t>({2, 0, 1, 1}, {4}), x[1], 1); },
+       "x[0].scatter(1, torch.tensor([[2], [0], [1], [1]]), x[1].unsqueeze(1))"},
+      {"expand", {{3, 4}}, -1, 1, [](In x) { return ops::expand(x[0], 1, 5); }, "x[0].unsqueeze(1).expand(3, 5, 4)"},
       {"permute", {{2, 3, 4, 5}}, -1, 1, [](In x) { return ops::permute(x[0], {0, 2, 3, 1}); },
        "x[0].permute(0, 2, 3, 1)"},
   };

@@ -47,6 +47,9 @@ GLER_GRADCHECK("ops/pow") {
 GLER_GRADCHECK("ops/clamp_min") {
   return check([](Inputs in) { return ops::clamp_min(in[0], 0.1); }, {random_input({3, 5}, 1)});
 }
+GLER_GRADCHECK("ops/clamp") {
+  return check([](Inputs in) { return ops::clamp(in[0], -0.4, 0.5); }, {random_input({3, 5}, 1)});
+}
 GLER_GRADCHECK("ops/leaky_relu") {
   return check([](Inputs in) { return ops::leaky_relu(in[0], 0.2); }, {random_input({3, 5}, 1)});
 }
@@ -111,6 +114,23 @@ GLER_GRADCHECK("ops/narrow axis0") {
 GLER_GRADCHECK("ops/gather labels") {
   return check([](Inputs in) { return ops::gather(in[0], Tensor::from_vector<std::int64_t>({2, 0, 1, 2}, {4}), 1); },
                {random_input({4, 3}, 1)});
+}
+GLER_GRADCHECK("ops/scatter labels") {
+  const Tensor idx = Tensor::from_vector<std::int64_t>({2, 0, 1, 2}, {4});
+  return check([idx](Inputs in) { return ops::scatter(in[0], idx, in[1], 1); },
+               {random_input({4, 3}, 1), random_input({4}, 2)});
+}
+GLER_GRADCHECK("ops/scatter axis0 of 3d") {
+  const Tensor idx = Tensor::from_vector<std::int64_t>({0, 2, 1, 1, 2, 0, 0, 1}, {2, 4});
+  return check([idx](Inputs in) { return ops::mul(ops::scatter(in[0], idx, in[1], 0), in[0]); },
+               {random_input({3, 2, 4}, 1), random_input({2, 4}, 2)});
+}
+GLER_GRADCHECK("ops/expand middle axis") {
+  return check([](Inputs in) { return ops::mul(ops::expand(in[0], 1, 4), ops::expand(in[0], 1, 4)); },
+               {random_input({2, 3}, 1)});
+}
+GLER_GRADCHECK("ops/expand last axis") {
+  return check([](Inputs in) { return ops::expand(in[0], 2, 3); }, {random_input({2, 5}, 1)});
 }
 GLER_GRADCHECK("ops/permute") {
   return check([](Inputs in) { return ops::mul(ops::permute(in[0], {2, 0, 1}), ops::permute(in[0], {2, 0, 1})); },
