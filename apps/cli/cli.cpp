@@ -31,7 +31,7 @@ Args::Args(int argc, char** argv, const std::vector<std::string>& options, const
     }
     if (known(flags, name)) {
       GLER_CHECK(!inline_value, name << " takes no value");
-      values_[name] = "1";
+      flags_.insert(name);
     } else if (known(options, name)) {
       if (!inline_value) {
         GLER_CHECK(i + 1 < argc, name << " needs a value");
@@ -44,7 +44,7 @@ Args::Args(int argc, char** argv, const std::vector<std::string>& options, const
   }
 }
 
-bool Args::has(const std::string& name) const { return values_.count(name) != 0; }
+bool Args::has(const std::string& name) const { return flags_.count(name) != 0 || values_.count(name) != 0; }
 
 std::string Args::get(const std::string& name, const std::string& fallback) const {
   auto it = values_.find(name);

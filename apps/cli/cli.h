@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ class Args {
 
  private:
   std::map<std::string, std::string> values_;
+  std::set<std::string> flags_;
   std::vector<std::string> positional_;
 };
 

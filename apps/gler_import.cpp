@@ -1,0 +1,65 @@
+// gler_import: converts published checkpoints (PyTorch legacy/zip files holding a state dict or
+// a whole pickled module, MTCNN .npy weights) to gler's native safetensors, or lists their tensors.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "apps/cli/cli.h"
+#include "core/error.h"
+#include "weights_import/import_source.h"
+#include "weights_import/safetensors.h"
+
+namespace {
+
+const char* kUsage = R"(gler_import SRC [--arch ARCH] -o DST.safetensors
+gler_import --list SRC
+
+Converts a published checkpoint to gler's native safetensors format, or lists its tensors
+(one line per tensor: name dtype shape, names as stored in SRC).
+
+SRC   a PyTorch checkpoint, legacy (torch <= 1.5) or zip (torch >= 1.6) format, holding a
+      state_dict or a whole pickled module (a DataParallel's `module.` prefix is stripped);
+      an .npy/.npz file; a safetensors file; or a directory with MTCNN pnet/rnet/onet.npy.
+--arch ARCH   densenet121 densenet161 densenet169 densenet201 sphere20a mtcnn global local
+              average attention_a attention_b attention_c (inferred from the names if omitted)
+-o, --output DST   the safetensors file to write
+--list        print the tensors of SRC and exit
+Nothing in SRC is ever executed: pickled code references other than tensors, NumPy arrays and
+torch.nn/torchvision module classes are refused.
+)";
+
+std::string shape_list(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> storage(argv, argv + argc);
+  for (auto& a : storage)
+    if (a == "-o") a = "--output";
+  std::vector<char*> args;
+  for (auto& a : storage) args.push_back(a.data());
+  gler::cli::Args opts(static_cast<int>(args.size()), args.data(), {"--arch", "--output", "--device"}, {"--list"});
+  GLER_CHECK(opts.positional().size() == 1, "expected exactly one SRC (see --help)");
+  const std::string src = opts.positional()[0];
+
+  if (opts.has("--list")) {
+    GLER_CHECK(!opts.has("--output"), "--list writes nothing; drop -o");
+    auto sd = gler::wi::read_source(src);
+    for (const auto& [name, t] : sd.entries) std::cout << name << ' ' << t.dtype << ' ' << shape_list(t.shape) << '\n';
+    return 0;
+  }
+  std::string dst = opts.require("--output");
+  auto sd = gler::wi::import_checkpoint(src, opts.get("--arch", ""));
+  gler::wi::write_safetensors(dst, sd);
+  std::cout << "wrote " << dst << ": " << sd.entries.size() << " tensors, arch " << sd.metadata["arch"] << '\n';
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return gler::cli::run_main(argc, argv, kUsage, run); }

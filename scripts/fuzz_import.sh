@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the weights_import libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined) and
+# runs each for a bounded time, seeded with checkpoints written by make_checkpoints.py when
+# python3-torch is there. Exit status is non-zero when a target crashes or leaks.
+# Needs the Debian packages clang-14 and libclang-rt-14-dev (plus the project's build deps).
+#   scripts/fuzz_import.sh [SECONDS_PER_TARGET=60]
+set -euo pipefail
+seconds=${1:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${GLER_FUZZ_BUILD:-$root/build-fuzz}
+cc=$(command -v clang-14 || command -v clang)
+cxx=$(command -v clang++-14 || command -v clang++)
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DGLER_CUDA=OFF -DGLER_FUZZ=ON -DGLER_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint -j"$(nproc)"
+
+corpus=$build/fuzz-corpus
+mkdir -p "$corpus"/{pickle,zip,checkpoint}
+python=/usr/bin/python3
+if [ ! -f "$corpus/.seeded" ] && "$python" -c 'import torch, torchvision' 2>/dev/null; then
+  seeds=$(mktemp -d)
+  "$python" "$root/tests/import/make_checkpoints.py" "$seeds" >/dev/null
+  for f in "$seeds"/*.pt "$seeds"/*.np? "$seeds"/hostile/*; do
+    cp "$f" "$corpus/checkpoint/"
+    case "$f" in *.npz|*_zip.pt) cp "$f" "$corpus/zip/" ;; esac
+  done
+  # Pickle seeds: the data.pkl of zip checkpoints and the pickle inside object .npy files.
+  "$python" - "$seeds" "$corpus/pickle" <<'PY'
+import glob, os, sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+for i, f in enumerate(sorted(glob.glob(src + "/*_zip.pt") + glob.glob(src + "/hostile/*_zip.pt"))):
+    try:
+        with zipfile.ZipFile(f) as z:
+            name = [n for n in z.namelist() if n.endswith("data.pkl")][0]
+            open(os.path.join(dst, f"pkl{i}"), "wb").write(z.read(name))
+    except Exception:
+        pass
+for f in glob.glob(src + "/hostile/*.npy"):
+    d = open(f, "rb").read()
+    n = int.from_bytes(d[8:10], "little")
+    open(os.path.join(dst, os.path.basename(f) + ".pkl"), "wb").write(d[10 + n:])
+PY
+  rm -rf "$seeds"
+  touch "$corpus/.seeded"
+fi
+mtcnn=$root/../shared/data/mtcnn/pnet.npy
+if [ -f "$mtcnn" ]; then cp "$mtcnn" "$corpus/checkpoint/"; fi
+
+status=0
+for t in pickle zip checkpoint; do
+  echo "== fuzz_$t for ${seconds}s"
+  if ! "$build/bin/fuzz_$t" "$corpus/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
+       -artifact_prefix="$build/crash-$t-" -print_final_stats=1 2>"$build/fuzz_$t.log"; then
+    echo "fuzz_$t FAILED (see $build/fuzz_$t.log and $build/crash-$t-*)"
+    tail -40 "$build/fuzz_$t.log"
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "$build/fuzz_$t.log" | tail -2
+  fi
+done
+exit $status
