@@ -28,7 +28,7 @@ def load(name):
     return torch.from_numpy(a.copy())
 def save(name, t):
     a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
-    a = np.ascontiguousarray(a)
+    a = np.array(a, order='C', copy=True)  # keeps 0-d arrays 0-d (ascontiguousarray would not)
     if a.dtype == np.bool_:
         a = a.astype(np.uint8)
     a.tofile(os.path.join(_DIR, name + '.bin'))
