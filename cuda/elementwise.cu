@@ -2,6 +2,7 @@
 // written once for f32 and f64.
 #include <cstdint>
 
+#include "core/elementwise_math.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "cuda/device_backend.h"
@@ -54,66 +55,6 @@ void normal_typed(cudaStream_t s, Tensor& out, std::uint64_t seed, std::uint64_t
     const double z = rng::normal_at(seed, offset, static_cast<std::uint64_t>(i));
     p[i] = static_cast<T>(__dadd_rn(mean, __dmul_rn(std, z)));
   });
-}
-
-template <class T>
-__device__ T apply_binary(BinaryOp op, T a, T b) {
-  switch (op) {
-    case BinaryOp::add: return a + b;
-    case BinaryOp::sub: return a - b;
-    case BinaryOp::mul: return a * b;
-    case BinaryOp::div: return a / b;
-    case BinaryOp::maximum: return a > b ? a : b;
-    case BinaryOp::minimum: return a < b ? a : b;
-  }
-  return T(0);
-}
-
-template <class T>
-__device__ T apply_unary(UnaryOp op, T x, T alpha) {
-  switch (op) {
-    case UnaryOp::neg: return -x;
-    case UnaryOp::exp: return exp(x);
-    case UnaryOp::log: return log(x);
-    case UnaryOp::sqrt: return sqrt(x);
-    case UnaryOp::abs: return fabs(x);
-    case UnaryOp::relu: return x > T(0) ? x : T(0);
-    case UnaryOp::sigmoid: return T(1) / (T(1) + exp(-x));
-    case UnaryOp::tanh: return tanh(x);
-    case UnaryOp::scale: return alpha * x;
-    case UnaryOp::add_scalar: return x + alpha;
-    case UnaryOp::pow: return pow(x, alpha);
-    case UnaryOp::clamp_min: return x < alpha ? alpha : x;
-    case UnaryOp::leaky_relu: return x > T(0) ? x : alpha * x;
-    case UnaryOp::acos: return acos(x);
-    case UnaryOp::floor: return floor(x);
-    case UnaryOp::sign: return T((x > T(0)) - (x < T(0)));
-  }
-  return T(0);
-}
-
-// dy/dx given x and y = f(x).
-template <class T>
-__device__ T unary_derivative(UnaryOp op, T x, T y, T alpha) {
-  switch (op) {
-    case UnaryOp::neg: return T(-1);
-    case UnaryOp::exp: return y;
-    case UnaryOp::log: return T(1) / x;
-    case UnaryOp::sqrt: return T(0.5) / y;
-    case UnaryOp::abs: return T((x > T(0)) - (x < T(0)));
-    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
-    case UnaryOp::sigmoid: return y * (T(1) - y);
-    case UnaryOp::tanh: return T(1) - y * y;
-    case UnaryOp::scale: return alpha;
-    case UnaryOp::add_scalar: return T(1);
-    case UnaryOp::pow: return alpha * pow(x, alpha - T(1));
-    case UnaryOp::clamp_min: return x < alpha ? T(0) : T(1);  // PyTorch: gradient passes at x == lo
-    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : alpha;
-    case UnaryOp::acos:
-    case UnaryOp::floor:
-    case UnaryOp::sign: return T(0);
-  }
-  return T(0);
 }
 
 template <class T>
