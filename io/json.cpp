@@ -4,11 +4,21 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "io/utf8.h"
 
 namespace gler::json {
+
+namespace {
+
+// 2^53: below it a double holds every integer exactly, so integral numbers are read and written
+// as integers only there.
+constexpr double kExactIntLimit = 9007199254740992.0;
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Value access
@@ -38,7 +48,7 @@ Object& Value::as_object() { return get_checked<Object>(v_, "an object", type_na
 
 long long Value::as_int() const {
   double d = as_number();
-  GLER_CHECK(std::trunc(d) == d && std::fabs(d) < 9.007199254740992e15, "json: expected an integer, got " << d);
+  GLER_CHECK(std::trunc(d) == d && std::fabs(d) < kExactIntLimit, "json: expected an integer, got " << d);
   return static_cast<long long>(d);
 }
 
@@ -138,16 +148,18 @@ class Parser {
       ++pos_;
       return Value(std::move(o));
     }
+    // A set, not a scan of `o`: a hostile object with a million keys (a safetensors header may be
+    // 100 MiB) must not take quadratic time.
+    std::set<std::string> keys;
     while (true) {
       skip_ws();
       if (peek() != '"') fail("expected a string key");
       std::size_t key_pos = pos_;
       std::string key = string();
-      for (const auto& member : o)
-        if (member.first == key) {
-          pos_ = key_pos;
-          fail("duplicate key \"" + key + "\"");
-        }
+      if (!keys.insert(key).second) {
+        pos_ = key_pos;
+        fail("duplicate key \"" + key + "\"");
+      }
       skip_ws();
       expect(':');
       skip_ws();
@@ -230,24 +242,6 @@ class Parser {
     return u;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::string string() {
     expect('"');
     std::string out;
@@ -320,7 +314,11 @@ void write_string(std::string& out, const std::string& s) {
 void write_number(std::string& out, double d) {
   GLER_CHECK(std::isfinite(d), "json: cannot write the non-finite number " << d);
   char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
+  // Integers are written digit for digit: the shortest form would make 100000 "1e+05", which
+  // readers that want an integer (Python's safetensors, for offsets and shapes) refuse.
+  const bool integral = std::trunc(d) == d && std::fabs(d) < kExactIntLimit;
+  auto [ptr, ec] = integral ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
+                            : std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
   out.append(buf, ptr);
 }
 

@@ -64,7 +64,8 @@ Value parse(std::string_view text);
 Value parse_file(const std::string& path);  // `path` appears in every error message
 
 // indent < 0: compact, one line. indent >= 0: pretty, nested levels indented by `indent` spaces.
-// Numbers are written in the shortest form that reads back to the same double.
+// Integral numbers below 2^53 are written as plain integers (100000, not 1e+05); others in the
+// shortest form that reads back to the same double.
 std::string dump(const Value& value, int indent = -1);
 void write_file(const std::string& path, const Value& value, int indent = 1);
 

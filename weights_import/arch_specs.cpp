@@ -1,6 +1,7 @@
 #include "weights_import/arch_specs.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 
@@ -107,40 +108,32 @@ void sphere20a(Spec& s, const std::string& p, const std::string& fc6, std::int64
   if (fc6 == "lsoftmax") s.add(p + "fc6.weight", {512, fc6_out});  // LSoftmaxLinear: (in, out), no bias
 }
 
+// facenet-pytorch's MTCNN: each net's `features` is a run of conv + PReLU pairs numbered 1, 2, ...
+// (the last of rnet's and onet's is a Linear, still named conv), then the output heads.
 void mtcnn(Spec& s) {
   auto conv = [&](const std::string& p, std::int64_t out, std::int64_t in, std::int64_t k) {
     s.add(p + ".weight", {out, in, k, k});
     s.add(p + ".bias", {out});
   };
-  auto prelu = [&](const std::string& p, std::int64_t c) { s.add(p + ".weight", {c}); };
-  conv("pnet.features.conv1", 10, 3, 3);
-  prelu("pnet.features.prelu1", 10);
-  conv("pnet.features.conv2", 16, 10, 3);
-  prelu("pnet.features.prelu2", 16);
-  conv("pnet.features.conv3", 32, 16, 3);
-  prelu("pnet.features.prelu3", 32);
+  struct Block {
+    std::int64_t out, in, k;  // k == 0: Linear(in, out)
+  };
+  auto features = [&](const std::string& net, std::initializer_list<Block> blocks) {
+    int i = 0;
+    for (Block b : blocks) {
+      std::string id = std::to_string(++i);
+      if (b.k == 0) s.linear(net + ".features.conv" + id, b.out, b.in);
+      else conv(net + ".features.conv" + id, b.out, b.in, b.k);
+      s.add(net + ".features.prelu" + id + ".weight", {b.out});
+    }
+  };
+  features("pnet", {{10, 3, 3}, {16, 10, 3}, {32, 16, 3}});
   conv("pnet.conv4_1", 2, 32, 1);
   conv("pnet.conv4_2", 4, 32, 1);
-  conv("rnet.features.conv1", 28, 3, 3);
-  prelu("rnet.features.prelu1", 28);
-  conv("rnet.features.conv2", 48, 28, 3);
-  prelu("rnet.features.prelu2", 48);
-  conv("rnet.features.conv3", 64, 48, 2);
-  prelu("rnet.features.prelu3", 64);
-  s.linear("rnet.features.conv4", 128, 576);
-  prelu("rnet.features.prelu4", 128);
+  features("rnet", {{28, 3, 3}, {48, 28, 3}, {64, 48, 2}, {128, 576, 0}});
   s.linear("rnet.conv5_1", 2, 128);
   s.linear("rnet.conv5_2", 4, 128);
-  conv("onet.features.conv1", 32, 3, 3);
-  prelu("onet.features.prelu1", 32);
-  conv("onet.features.conv2", 64, 32, 3);
-  prelu("onet.features.prelu2", 64);
-  conv("onet.features.conv3", 64, 64, 3);
-  prelu("onet.features.prelu3", 64);
-  conv("onet.features.conv4", 128, 64, 2);
-  prelu("onet.features.prelu4", 128);
-  s.linear("onet.features.conv5", 256, 1152);
-  prelu("onet.features.prelu5", 256);
+  features("onet", {{32, 3, 3}, {64, 32, 3}, {64, 64, 3}, {128, 64, 2}, {256, 1152, 0}});
   s.linear("onet.conv6_1", 2, 256);
   s.linear("onet.conv6_2", 4, 256);
   s.linear("onet.conv6_3", 10, 256);

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "io/utf8.h"
 #include "weights_import/byte_reader.h"
 #include "weights_import/zip_reader.h"
 
@@ -124,26 +125,6 @@ class HeaderParser {
   std::size_t i_ = 0;
 };
 
-// One UCS-4 code point to UTF-8.
-void append_utf8(std::string& out, std::uint32_t c) {
-  GLER_CHECK(c <= 0x10FFFF && (c < 0xD800 || c > 0xDFFF), "npy: invalid unicode code point " << c);
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
 std::int64_t checked_numel(const std::vector<std::int64_t>& shape) {
   std::int64_t n = 1;
   for (auto d : shape) {
@@ -196,6 +177,7 @@ NdArray parse_npy(const std::uint8_t* bytes, std::size_t size, std::vector<std::
         std::uint32_t cp = info.order == '>' ? (std::uint32_t(q[0]) << 24 | q[1] << 16 | q[2] << 8 | q[3])
                                              : (std::uint32_t(q[3]) << 24 | q[2] << 16 | q[1] << 8 | q[0]);
         if (cp == 0) break;  // NumPy pads with NULs
+        GLER_CHECK(cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF), "npy: invalid unicode code point " << cp);
         append_utf8(s, cp);
       }
       a.strings.push_back(std::move(s));

@@ -1,13 +1,10 @@
 #include "weights_import/safetensors.h"
 
 #include <algorithm>
-#include <cctype>
 #include <fstream>
-#include <limits>
-#include <memory>
-#include <set>
 
 #include "core/error.h"
+#include "io/json.h"
 #include "weights_import/byte_reader.h"
 
 namespace gler::wi {
@@ -15,160 +12,15 @@ namespace {
 
 constexpr std::uint64_t kMaxHeader = 100u << 20;  // the Python reader's limit
 
-// Just enough JSON for safetensors headers: objects, arrays, strings, integers.
-struct Json {
-  enum class Kind { Object, Array, String, Int, Other } kind = Kind::Other;
-  std::string s;
-  std::int64_t i = 0;
-  std::vector<std::string> keys;  // Object: keys[i] names array[i]
-  std::vector<Json> array;        // Array elements, or Object values
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view s) : s_(s) {}
-
-  Json parse_document() {
-    Json j = value(0);
-    ws();
-    GLER_CHECK(i_ == s_.size(), "safetensors: trailing characters after the JSON header");
-    return j;
+// A shape dimension or a data offset: a non-negative integer. as_int also refuses fractions and
+// magnitudes from 2^53 on, where a double no longer counts exactly.
+std::int64_t count_of(const json::Value& v, const std::string& name, const char* what) {
+  try {
+    std::int64_t n = v.as_int();
+    if (n >= 0) return n;
+  } catch (const Error&) {  // not an exact integer: reported below, with the tensor's name
   }
-
- private:
-  void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
-  }
-  [[noreturn]] void fail(const char* what) { GLER_FAIL("safetensors: malformed JSON header (" << what << " at " << i_ << ")"); }
-  char peek() {
-    ws();
-    if (i_ >= s_.size()) fail("unexpected end");
-    return s_[i_];
-  }
-  Json value(int depth) {
-    if (depth > 8) fail("nesting too deep");
-    char c = peek();
-    Json j;
-    if (c == '{') {
-      j.kind = Json::Kind::Object;
-      ++i_;
-      std::set<std::string> seen;
-      if (peek() == '}') return ++i_, j;
-      while (true) {
-        if (peek() != '"') fail("expected a key");
-        std::string key = string();
-        if (!seen.insert(key).second) GLER_FAIL("safetensors: duplicate key '" << key << "' in header");
-        if (peek() != ':') fail("expected ':'");
-        ++i_;
-        j.keys.push_back(std::move(key));
-        j.array.push_back(value(depth + 1));
-        char d = peek();
-        ++i_;
-        if (d == '}') return j;
-        if (d != ',') fail("expected ',' or '}'");
-      }
-    }
-    if (c == '[') {
-      j.kind = Json::Kind::Array;
-      ++i_;
-      if (peek() == ']') return ++i_, j;
-      while (true) {
-        j.array.push_back(value(depth + 1));
-        char d = peek();
-        ++i_;
-        if (d == ']') return j;
-        if (d != ',') fail("expected ',' or ']'");
-      }
-    }
-    if (c == '"') {
-      j.kind = Json::Kind::String;
-      j.s = string();
-      return j;
-    }
-    if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) {
-      j.kind = Json::Kind::Int;
-      bool neg = c == '-';
-      if (neg) ++i_;
-      std::size_t start = i_;
-      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) {
-        if (j.i > (std::numeric_limits<std::int64_t>::max() - 9) / 10) fail("integer too large");
-        j.i = j.i * 10 + (s_[i_++] - '0');
-      }
-      if (i_ == start) fail("expected digits");
-      if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) fail("non-integer number");
-      if (neg) j.i = -j.i;
-      return j;
-    }
-    for (std::string_view lit : {"true", "false", "null"})
-      if (s_.substr(i_, lit.size()) == lit) return i_ += lit.size(), j;
-    fail("unexpected character");
-  }
-  std::string string() {
-    ++i_;  // opening quote
-    std::string out;
-    while (true) {
-      if (i_ >= s_.size()) fail("unterminated string");
-      char c = s_[i_++];
-      if (c == '"') return out;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (i_ >= s_.size()) fail("unterminated escape");
-      char e = s_[i_++];
-      switch (e) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          if (s_.size() - i_ < 4) fail("short \\u escape");
-          unsigned cp = 0;
-          for (int k = 0; k < 4; ++k) {
-            char h = s_[i_++];
-            if (!std::isxdigit(static_cast<unsigned char>(h))) fail("bad \\u escape");
-            cp = cp * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
-          }
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {  // surrogates are kept as-is; names here are ASCII in practice
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
-          break;
-        }
-        default: fail("bad escape");
-      }
-    }
-  }
-
-  std::string_view s_;
-  std::size_t i_ = 0;
-};
-
-void json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      const char* hex = "0123456789abcdef";
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
+  GLER_FAIL("safetensors: tensor '" << name << "' has " << what);
 }
 
 }  // namespace
@@ -184,8 +36,13 @@ StateDict parse_safetensors(const std::uint8_t* data, std::size_t size) {
   std::string_view header = r.take_str(header_len);
   std::size_t data_size = r.remaining();
   const std::uint8_t* base = r.here();
-  Json root = JsonParser(header).parse_document();
-  GLER_CHECK(root.kind == Json::Kind::Object, "safetensors: header is not a JSON object");
+  json::Value root;
+  try {
+    root = json::parse(header);  // depth-limited: a hostile [[[[... header cannot overflow the stack
+  } catch (const Error& e) {
+    GLER_FAIL("safetensors: malformed JSON header (" << e.what() << ")");
+  }
+  GLER_CHECK(root.is_object(), "safetensors: header is not a JSON object");
 
   StateDict sd;
   struct Range {
@@ -193,41 +50,36 @@ StateDict parse_safetensors(const std::uint8_t* data, std::size_t size) {
     std::size_t entry;
   };
   std::vector<Range> ranges;
-  for (std::size_t idx = 0; idx < root.keys.size(); ++idx) {
-    const std::string& name = root.keys[idx];
-    const Json& info = root.array[idx];
+  for (const auto& member : root.as_object()) {
+    const std::string& name = member.first;  // not a structured binding: clang 14 cannot capture one
+    const json::Value& info = member.second;
     if (name == "__metadata__") {
-      GLER_CHECK(info.kind == Json::Kind::Object, "safetensors: __metadata__ must be an object");
-      for (std::size_t m = 0; m < info.keys.size(); ++m) {
-        GLER_CHECK(info.array[m].kind == Json::Kind::String,
-                   "safetensors: metadata value '" << info.keys[m] << "' is not a string");
-        sd.metadata[info.keys[m]] = info.array[m].s;
+      GLER_CHECK(info.is_object(), "safetensors: __metadata__ must be an object");
+      for (const auto& [key, value] : info.as_object()) {
+        GLER_CHECK(value.is_string(), "safetensors: metadata value '" << key << "' is not a string");
+        sd.metadata[key] = value.as_string();
       }
       continue;
     }
-    auto field = [&info, &name](const char* key) -> const Json& {
-      for (std::size_t m = 0; m < info.keys.size(); ++m)
-        if (info.keys[m] == key) return info.array[m];
-      GLER_FAIL("safetensors: tensor '" << name << "' lacks \"" << key << "\"");
+    GLER_CHECK(info.is_object(), "safetensors: entry '" << name << "' is not an object");
+    auto field = [&info, &name](const char* key) -> const json::Value& {
+      const json::Value* v = info.find(key);
+      GLER_CHECK(v, "safetensors: tensor '" << name << "' lacks \"" << key << "\"");
+      return *v;
     };
-    GLER_CHECK(info.kind == Json::Kind::Object, "safetensors: entry '" << name << "' is not an object");
-    const Json& dtype = field("dtype");
-    const Json& shape = field("shape");
-    const Json& offsets = field("data_offsets");
-    GLER_CHECK(dtype.kind == Json::Kind::String, "safetensors: tensor '" << name << "' has a non-string dtype");
+    const json::Value& dtype = field("dtype");
+    const json::Value& shape = field("shape");
+    const json::Value& offsets = field("data_offsets");
+    GLER_CHECK(dtype.is_string(), "safetensors: tensor '" << name << "' has a non-string dtype");
     TensorData t;
-    t.dtype = dtype.s;
+    t.dtype = dtype.as_string();
     std::size_t elem = dtype_bytes(t.dtype);
-    GLER_CHECK(shape.kind == Json::Kind::Array, "safetensors: tensor '" << name << "' has a bad shape");
-    for (const Json& d : shape.array) {
-      GLER_CHECK(d.kind == Json::Kind::Int && d.i >= 0, "safetensors: tensor '" << name << "' has a bad shape");
-      t.shape.push_back(d.i);
-    }
-    GLER_CHECK(offsets.kind == Json::Kind::Array && offsets.array.size() == 2 &&
-                   offsets.array[0].kind == Json::Kind::Int && offsets.array[1].kind == Json::Kind::Int,
-               "safetensors: tensor '" << name << "' has bad data_offsets");
-    std::int64_t b = offsets.array[0].i, e = offsets.array[1].i;
-    GLER_CHECK(b >= 0 && b <= e && static_cast<std::uint64_t>(e) <= data_size,
+    GLER_CHECK(shape.is_array(), "safetensors: tensor '" << name << "' has a bad shape");
+    for (const json::Value& d : shape.as_array()) t.shape.push_back(count_of(d, name, "a bad shape"));
+    GLER_CHECK(offsets.is_array() && offsets.as_array().size() == 2, "safetensors: tensor '" << name << "' has bad data_offsets");
+    std::int64_t b = count_of(offsets.as_array()[0], name, "bad data_offsets");
+    std::int64_t e = count_of(offsets.as_array()[1], name, "bad data_offsets");
+    GLER_CHECK(b <= e && static_cast<std::uint64_t>(e) <= data_size,
                "safetensors: tensor '" << name << "' data [" << b << ", " << e << ") is outside the " << data_size
                                        << "-byte data section");
     std::int64_t n = checked_numel(t.shape, name.c_str());
@@ -264,37 +116,27 @@ StateDict read_safetensors(const std::string& path) {
 }
 
 void write_safetensors(const std::string& path, const StateDict& sd) {
-  std::string header = "{";
-  bool first = true;
+  // Members are appended directly: tensor names are unique (StateDict::add) and __metadata__ is
+  // refused below, so Value::set's duplicate search would only cost time on large models.
+  json::Object header_json;
   if (!sd.metadata.empty()) {
-    header += "\"__metadata__\":{";
-    for (const auto& [k, v] : sd.metadata) {
-      if (!first) header += ',';
-      first = false;
-      json_string(header, k);
-      header += ':';
-      json_string(header, v);
-    }
-    header += '}';
-    first = false;
+    json::Object meta;
+    for (const auto& [k, v] : sd.metadata) meta.emplace_back(k, v);
+    header_json.emplace_back("__metadata__", std::move(meta));
   }
   std::uint64_t offset = 0;
   for (const auto& [name, t] : sd.entries) {
     GLER_CHECK(name != "__metadata__", "a tensor may not be named __metadata__");
     std::uint64_t nbytes = static_cast<std::uint64_t>(t.numel()) * dtype_bytes(t.dtype);
     GLER_CHECK(nbytes == t.data.size(), "tensor '" << name << "' has " << t.data.size() << " bytes, its shape needs " << nbytes);
-    if (!first) header += ',';
-    first = false;
-    json_string(header, name);
-    header += ":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
-    for (std::size_t i = 0; i < t.shape.size(); ++i) {
-      if (i) header += ',';
-      header += std::to_string(t.shape[i]);
-    }
-    header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
+    json::Array shape(t.shape.begin(), t.shape.end());
+    header_json.emplace_back(name, json::Object{{"dtype", t.dtype},
+                                                {"shape", std::move(shape)},
+                                                {"data_offsets", json::Array{offset, offset + nbytes}}});
     offset += nbytes;
   }
-  header += '}';
+  // Compact, and padded with spaces to a multiple of 8 as Python's writer does.
+  std::string header = json::dump(header_json);
   header.append((8 - header.size() % 8) % 8, ' ');
 
   std::string tmp = path + ".tmp";

@@ -35,6 +35,7 @@ TEST_CASE("json rejects what RFC 8259 does not allow") {
     CHECK_THROWS_AS(json::parse(bad), Error);
   }
   CHECK_THROWS_AS(json::parse(std::string(100000, '[')), Error);  // depth limit, no stack overflow
+  CHECK_NOTHROW(json::parse(std::string(500, '[') + std::string(500, ']')));
   try {
     json::parse("{\n  \"a\": tru\n}");
     FAIL("no error");
@@ -60,6 +61,9 @@ TEST_CASE("json writes numbers that read back exactly") {
     CHECK(back.at("name").as_string() == "a\"b\n\x01");
   }
   CHECK(json::dump(json::Value(json::Array{1, 2})) == "[1,2]");
+  // Integers stay integers for readers that want them (100000, not the shorter 1e+05), up to 2^53.
+  CHECK(json::dump(json::Value(json::Array{100000, -4096, 1e15, 9007199254740991.0, 9007199254740992.0, 1e20, 0.5})) ==
+        "[100000,-4096,1000000000000000,9007199254740991,9007199254740992,1e+20,0.5]");
   CHECK(json::dump(v.at("z"), 1) == "[1e-300, -3, 0.3333333333333333]");
   CHECK_THROWS_AS(json::dump(json::Value(std::numeric_limits<double>::infinity())), Error);
 }

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <map>
 
 #include "core/error.h"
@@ -54,15 +53,6 @@ std::vector<fs::path> files_with_manifest() {
     if (e.path().extension() == ".manifest" && e.path().stem() != "mtcnn") out.push_back(e.path().parent_path() / e.path().stem());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const gler::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 std::string cli() { return std::string(GLER_BIN_DIR) + "/gler_import"; }

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <regex>
 #include <string>
 
@@ -19,6 +18,7 @@
 #include "weights_import/zip_reader.h"
 
 using namespace gler::wi;
+using gler::wi::test::error_of;
 using Kind = Value::Kind;
 
 namespace {
@@ -32,15 +32,6 @@ std::string lit(const char (&s)[N]) {
 std::vector<std::uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
 Pickle run_pickle(const std::string& s) { return unpickle(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const gler::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string u32le(std::uint32_t v) {
   return {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
@@ -292,10 +283,37 @@ TEST_CASE("safetensors: round trip, Python-compatible layout, hostile headers") 
                           R"({"v":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                           R"({"w":{"dtype":"F32","shape":[1]}})", R"({"w":)", R"([1,2])", R"({"__metadata__":{"a":1}})",
                           R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}})",
-                          std::string(5000, '[') + std::string(5000, ']')}) {
+                          R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0.5,4]}})",
+                          R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}})",
+                          R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,9007199254740993]}})",
+                          R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}})",
+                          R"({"w":{"dtype":"F32","shape":["1"],"data_offsets":[0,4]}})",
+                          R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}} x)",
+                          std::string(5000, '[') + std::string(5000, ']'), std::string(100000, '[')}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(parse(bad, 4), gler::Error);
   }
+  CHECK(error_of([&] { parse(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}})", 4); }) ==
+        "safetensors: tensor 'w' has bad data_offsets");
+  CHECK(error_of([&] { parse(R"({"w":1,"w":2})", 4); }).find("safetensors: malformed JSON header (json: duplicate key") == 0);
+}
+
+TEST_CASE("safetensors: the header is compact JSON with plain integers, padded to 8 bytes") {
+  StateDict sd;
+  sd.metadata = {{"arch", "local"}};
+  sd.add("w", {"F32", {25000}, std::vector<std::uint8_t>(100000)});  // an offset the shortest double form writes as 1e+05
+  auto dir = gler::wi::test::make_temp_dir("st");
+  std::string path = (dir / "w.safetensors").string();
+  write_safetensors(path, sd);
+  auto raw = read_file_bytes(path);
+  std::string want = R"({"__metadata__":{"arch":"local"},"w":{"dtype":"F32","shape":[25000],"data_offsets":[0,100000]}})";
+  want.append((8 - want.size() % 8) % 8, ' ');
+  REQUIRE(raw.size() == 8 + want.size() + 100000);
+  std::uint64_t header = 0;
+  std::memcpy(&header, raw.data(), 8);
+  CHECK(header == want.size());
+  CHECK(std::string(raw.begin() + 8, raw.begin() + 8 + static_cast<std::ptrdiff_t>(want.size())) == want);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("names: DataParallel prefix, old DenseNet names, non_align_model") {

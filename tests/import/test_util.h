@@ -5,10 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "weights_import/state_dict.h"
 
 namespace gler::wi::test {
@@ -33,6 +35,16 @@ inline std::string read_text(const fs::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// The message of the gler::Error that `f` throws; "" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const gler::Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline std::uint32_t crc_of(const std::vector<std::uint8_t>& d) {
