@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libopenblas-dev zlib1g-dev libjpeg62-turbo-dev libstb-dev libsvm-dev doctest-dev
   python3 python3-numpy python3-torch python3-torchvision
+  libdnnl-dev
   clang libclang-rt-14-dev libomp-14-dev
 )
 SUDO=""

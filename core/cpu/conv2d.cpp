@@ -8,6 +8,8 @@
 // has its own col buffer and calls a single-threaded GEMM). Otherwise samples go one at a time
 // through OpenBLAS's threaded GEMM with a single-threaded im2col: no OpenMP region inside, since
 // idle threads of one pool spinning beside the other's cost milliseconds (docs/PERFORMANCE.md).
+//
+// With oneDNN (GLER_WITH_DNNL), f32 convolutions that it runs faster go to conv2d_dnnl.cpp instead.
 #include <cblas.h>
 #include <omp.h>
 
@@ -16,6 +18,9 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#ifdef GLER_WITH_DNNL
+#include "core/cpu/conv2d_dnnl.h"
+#endif
 #include "core/tensor.h"
 
 namespace gler {
@@ -150,6 +155,9 @@ void for_each_sample(const Geometry& g, F&& body) {
 
 void CpuBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
                                 Tensor& y) {
+#ifdef GLER_WITH_DNNL
+  if (dnnl_conv::wanted(x, w, y)) return dnnl_conv::forward(a, x, w, bias, y);
+#endif
   const Geometry g(a, x, w, y);
   dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
     const T* px = x.data<T>();
@@ -174,6 +182,9 @@ void CpuBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tens
 }
 
 void CpuBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) {
+#ifdef GLER_WITH_DNNL
+  if (dnnl_conv::wanted(gx, w, gy)) return dnnl_conv::backward_data(a, gy, w, gx);
+#endif
   const Geometry g(a, gx, w, gy);
   dispatch_float(gy.dtype(), "conv2d_backward_data", [&]<class T>() {
     const T* pgy = gy.data<T>();
@@ -198,6 +209,9 @@ void CpuBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, con
 
 void CpuBackend::conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw,
                                         Tensor* gb) {
+#ifdef GLER_WITH_DNNL
+  if (dnnl_conv::wanted(x, gw, gy)) return dnnl_conv::backward_filter(a, x, gy, gw, gb);
+#endif
   const Geometry g(a, x, gw, gy);
   dispatch_float(x.dtype(), "conv2d_backward_filter", [&]<class T>() {
     const T* px = x.data<T>();

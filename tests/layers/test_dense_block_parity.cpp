@@ -6,7 +6,9 @@
 // Both sides run in f64 (agreement to 1e-10: the same function, term for term) and in f32. In f32
 // these chains of convolutions and batch norms cannot agree to 1e-5: PyTorch's own f32 results
 // differ from its f64 ones by up to 1.2e-5 (outputs) and 2.2e-5 (parameter gradients) under the
-// same max_rel_diff measure for these very shapes, so the f32 bound is 1e-4.
+// same max_rel_diff measure for these very shapes, and our f32 convolutions may run on oneDNN or
+// im2col+GEMM, each with its own rounding order (largest difference seen against PyTorch f32:
+// 1.13e-4 with oneDNN, 8.4e-5 with im2col). So the f32 bound is 2e-4; f64 is the exactness check.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -94,7 +96,7 @@ class Comparison {
         CHECK(mine.item() == theirs.item());
       } else {
         CHECK(mine.shape() == theirs.shape());
-        CHECK(test::max_rel_diff(mine, theirs) < (dtype_ == DType::f64 ? 1e-10 : 1e-4));
+        CHECK(test::max_rel_diff(mine, theirs) < (dtype_ == DType::f64 ? 1e-10 : 2e-4));
       }
     }
   }
