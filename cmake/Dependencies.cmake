@@ -1,8 +1,11 @@
 # Debian packages: libopenblas-dev, doctest-dev, libsvm-dev, libstb-dev, libjpeg62-turbo-dev, zlib1g-dev.
 # OpenBLAS: the pthread build exposes openblas_set_num_threads; prefer it over the reference BLAS.
+# The suffixes also find a Debian package unpacked under a prefix (CMAKE_PREFIX_PATH), as on a
+# machine where it cannot be installed.
 find_path(GLER_CBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas NO_DEFAULT_PATH)
-find_path(GLER_CBLAS_INCLUDE cblas.h)
-find_library(GLER_OPENBLAS_LIB NAMES openblas PATHS /usr/lib/x86_64-linux-gnu/openblas-pthread)
+find_path(GLER_CBLAS_INCLUDE cblas.h PATH_SUFFIXES openblas-pthread x86_64-linux-gnu/openblas-pthread openblas)
+find_library(GLER_OPENBLAS_LIB NAMES openblas PATHS /usr/lib/x86_64-linux-gnu/openblas-pthread
+             PATH_SUFFIXES openblas-pthread x86_64-linux-gnu/openblas-pthread)
 if(NOT GLER_OPENBLAS_LIB OR NOT GLER_CBLAS_INCLUDE)
   message(FATAL_ERROR "OpenBLAS not found: apt-get install libopenblas-dev")
 endif()
