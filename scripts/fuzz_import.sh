@@ -41,6 +41,16 @@ for f in glob.glob(src + "/hostile/*.npy"):
     n = int.from_bytes(d[8:10], "little")
     open(os.path.join(dst, os.path.basename(f) + ".pkl"), "wb").write(d[10 + n:])
 PY
+  # A small safetensors file, written by hand (the format is an 8-byte length, a JSON header, data).
+  "$python" - "$corpus/checkpoint/seed.safetensors" <<'PY'
+import json, struct, sys
+header = {"__metadata__": {"arch": "mtcnn"}, "w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+          "n": {"dtype": "I64", "shape": [], "data_offsets": [16, 24]}}
+h = json.dumps(header, separators=(",", ":")).encode()
+h += b" " * (-len(h) % 8)
+data = struct.pack("<4f", 1, 2, 3, 4) + struct.pack("<q", 7)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + data)
+PY
   rm -rf "$seeds"
   touch "$corpus/.seeded"
 fi
