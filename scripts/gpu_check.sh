@@ -4,6 +4,10 @@
 # architecture and cuDNN, configures and builds the GPU targets, runs `ctest -L gpu`, runs
 # compute-sanitizer memcheck on one short GPU test, runs the benchmarks if they exist, and writes
 # logs plus summary.txt under $OUT (default ./gpu_out). The table of results is printed last.
+# Dependencies: the machine has no apt and no network. If .gpu-deps/ holds .deb files (made here
+# by scripts/gpu_deps.sh and sent with carry [".gpu-deps"]), they are unpacked under
+# /tmp/gler-gpu-deps and the configure and the tests use them; otherwise only what is missing
+# is reported.
 # Budget: under 8 minutes in all: every stage has its own timeout and all share one deadline.
 #
 # Environment: OUT, CUDNN_ROOT (overrides the detection), GLER_GPU_BUILD (build dir, default
@@ -87,7 +91,7 @@ ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | he
 [[ "$ARCH" =~ ^[0-9]+$ ]] || ARCH=90
 log "card: ${GPU_NAME:-unknown}, CUDA architecture $ARCH"
 
-# ---- tools and dependencies: detect and report, never install --------------------------------
+# ---- tools and dependencies: detect, unpack carried .debs under /tmp, never install -----------
 MISSING=""
 NVCC=$(command -v nvcc || true)
 [[ -z "$NVCC" && -x /usr/local/cuda/bin/nvcc ]] && NVCC=/usr/local/cuda/bin/nvcc
@@ -118,11 +122,58 @@ else
   log "CUDNN_ROOT not set and no Python wheel found: relying on cuDNN inside the CUDA toolkit"
 fi
 
-have_header() {  # have_header NAME DIR...
-  local h=$1 d
+# Debian packages from .gpu-deps/ (scripts/gpu_deps.sh). When the folder is there they are used
+# for everything they hold, even where the system has its own copy: the build then sees the same
+# versions as the development machines, whatever this image holds. Unpacked fresh under /tmp,
+# never into /, where they could break the image's own packages.
+DEPS_PREFIX=/tmp/gler-gpu-deps
+DEPS_CMAKE=()
+INCLUDE_ROOTS=(/usr/include /usr/local/include /usr/include/x86_64-linux-gnu)
+shopt -s nullglob
+DEBS=("$ROOT"/.gpu-deps/*.deb)
+shopt -u nullglob
+unpack_deb() {  # unpack_deb FILE DIR: dpkg-deb, or ar + tar on a machine without dpkg
+  if command -v dpkg-deb > /dev/null; then
+    dpkg-deb -x "$1" "$2"
+  else
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && ar x "$1")
+    tar -xf "$tmp"/data.tar.* -C "$2"
+    rm -rf "$tmp"
+  fi
+}
+if (( ${#DEBS[@]} > 0 )); then
+  rm -rf "$DEPS_PREFIX"
+  mkdir -p "$DEPS_PREFIX"
+  for deb in "${DEBS[@]}"; do unpack_deb "$deb" "$DEPS_PREFIX"; done
+  # Absolute links (zlib1g-dev: libz.so -> /lib/x86_64-linux-gnu/libz.so.1.2.13) must point
+  # inside the prefix, or CMake finds a dangling link and falls back to the system or libz.a.
+  while IFS= read -r -d '' link; do
+    ln -sfn "$DEPS_PREFIX$(readlink "$link")" "$link"
+  done < <(find "$DEPS_PREFIX" -type l -lname '/*' -print0)
+  DEPS_LIB=$DEPS_PREFIX/usr/lib/x86_64-linux-gnu
+  # CMAKE_PREFIX_PATH is searched before the system. cblas.h is named outright because
+  # Dependencies.cmake looks in the system's openblas-pthread folder before any prefix.
+  # Debian's alternatives links (x86_64-linux-gnu/libopenblas.so.0, cblas.h) are made by the
+  # postinst, not shipped in the .deb: both here and in Dependencies.cmake (PATH_SUFFIXES) the
+  # real files under openblas-pthread/ are used.
+  DEPS_CMAKE=(-DCMAKE_PREFIX_PATH="$DEPS_PREFIX/usr"
+              -DGLER_CBLAS_INCLUDE="$DEPS_PREFIX/usr/include/x86_64-linux-gnu/openblas-pthread")
+  # The build tree's RUNPATH finds the libraries gler links directly; OpenBLAS's own needs
+  # (libgfortran5, libquadmath0) are found through LD_LIBRARY_PATH.
+  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$DEPS_LIB/openblas-pthread:$DEPS_LIB"
+  INCLUDE_ROOTS=("$DEPS_PREFIX/usr/include" "$DEPS_PREFIX/usr/include/x86_64-linux-gnu" "${INCLUDE_ROOTS[@]}")
+  log "unpacked ${#DEBS[@]} packages from .gpu-deps into $DEPS_PREFIX"
+fi
+
+have_header() {  # have_header NAME [SUBDIR...]: NAME in an include root, or in SUBDIR under one
+  local h=$1 r s
   shift
-  for d in "$@" /usr/include /usr/local/include /usr/include/x86_64-linux-gnu; do
-    [[ -f "$d/$h" ]] && return 0
+  for r in "${INCLUDE_ROOTS[@]}"; do
+    for s in "" "$@"; do
+      [[ -f "$r/${s:+$s/}$h" ]] && return 0
+    done
   done
   return 1
 }
@@ -131,27 +182,35 @@ if ! have_header doctest/doctest.h; then
   TESTS=OFF
   MISSING+=" doctest(doctest-dev: GPU tests cannot be built)"
 fi
-have_header cblas.h /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas || MISSING+=" OpenBLAS(libopenblas-dev)"
-have_header svm.h /usr/include/libsvm || MISSING+=" libsvm(libsvm-dev)"
-have_header stb_image.h /usr/include/stb || MISSING+=" stb(libstb-dev)"
+have_header cblas.h openblas-pthread openblas || MISSING+=" OpenBLAS(libopenblas-dev)"
+have_header svm.h libsvm || MISSING+=" libsvm(libsvm-dev)"
+have_header stb_image.h stb || MISSING+=" stb(libstb-dev)"
 have_header zlib.h || MISSING+=" zlib(zlib1g-dev)"
 have_header jpeglib.h || MISSING+=" libjpeg(libjpeg62-turbo-dev)"
-[[ -n "$MISSING" ]] && log "missing:$MISSING (the configure stops at the first required one)"
+[[ -n "$MISSING" ]] && log "missing:$MISSING (the configure stops at the first required one; run scripts/gpu_deps.sh where apt works and carry .gpu-deps)"
 
 # ---- configure and build ---------------------------------------------------------------------
-stage configure 120 configure.log cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGLER_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DGLER_BUILD_TESTS=$TESTS ${CUDNN_ROOT:+-DCUDNN_ROOT="$CUDNN_ROOT"}
+# Ninja is on the GPU image, make perhaps not; a build folder configured before keeps its generator.
+GENERATOR=()
+if [[ ! -f "$BUILD/CMakeCache.txt" ]] && command -v ninja > /dev/null; then GENERATOR=(-G Ninja); fi
+stage configure 120 configure.log cmake -S "$ROOT" -B "$BUILD" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release -DGLER_CUDA=ON \
+  -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DGLER_BUILD_TESTS=$TESTS ${CUDNN_ROOT:+-DCUDNN_ROOT="$CUDNN_ROOT"} \
+  "${DEPS_CMAKE[@]}"
 if [[ "${RESULT[configure]}" != ok ]]; then
   tail -20 "$OUT/configure.log" || true
   exit 1
 fi
+# Where each dependency was found: the first thing to read when a build or a test fails to link.
+grep -E '^(GLER_(CBLAS_INCLUDE|OPENBLAS_LIB|SVM_INCLUDE|SVM_LIB|STB_INCLUDE|DOCTEST_INCLUDE|CUDNN_INCLUDE|CUDNN_LIB)|ZLIB_(INCLUDE_DIR|LIBRARY_RELEASE)|JPEG_(INCLUDE_DIR|LIBRARY_RELEASE)):' \
+  "$BUILD/CMakeCache.txt" | tee -a "$OUT/summary.txt" || true
 
 # Only what the GPU check needs: the core, every test labelled gpu, and the benchmarks.
 TARGETS=(gler_core)
 if [[ $TESTS == ON ]]; then
   while read -r t; do TARGETS+=("$t"); done < <(cd "$BUILD" && ctest -N -L gpu | sed -n 's/^ *Test *#[0-9]*: *//p')
 fi
-BENCH_TARGETS=$(cmake --build "$BUILD" --target help 2>/dev/null | sed -n 's/^\.\.\. \(gler_bench[a-z_0-9]*\|bench_[a-z_0-9]*\).*/\1/p' || true)
+# `help` lists "... NAME" under make and "NAME: phony" under Ninja.
+BENCH_TARGETS=$(cmake --build "$BUILD" --target help 2>/dev/null | sed -nE 's/^(\.\.\. )?(gler_bench[a-z_0-9]*|bench_[a-z_0-9]*)(:.*)?$/\2/p' || true)
 for t in $BENCH_TARGETS; do TARGETS+=("$t"); done
 stage build 300 build.log cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}"
 
