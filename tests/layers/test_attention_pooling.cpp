@@ -8,16 +8,12 @@
 #include "core/init.h"
 #include "core/ops.h"
 #include "layers/attention_pooling.h"
+#include "tests/support/tensors.h"
 
 using namespace gler;
 
 namespace {
-Tensor random(const Shape& s, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor t = Tensor::empty(s);
-  uniform_(t, -2, 2, gen);
-  return t.requires_grad_();
-}
+Tensor random(const Shape& s, std::uint64_t seed) { return test::uniform_tensor(s, seed, -2, 2).requires_grad_(); }
 bool all_finite(const Tensor& t) {
   for (double v : t.to_vector<double>())
     if (!std::isfinite(v)) return false;

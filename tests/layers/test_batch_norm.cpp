@@ -4,28 +4,15 @@
 
 #include "core/init.h"
 #include "layers/batch_norm.h"
+#include "tests/support/tensors.h"
 
 using namespace gler;
-
-namespace {
-std::vector<std::string> names(const NamedTensors& entries) {
-  std::vector<std::string> out;
-  for (const auto& [n, t] : entries) out.push_back(n);
-  return out;
-}
-Tensor random(const Shape& s, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor t = Tensor::empty(s);
-  uniform_(t, -1, 1, gen);
-  return t;
-}
-}  // namespace
 
 TEST_CASE("BatchNorm state dict follows PyTorch: names, order, shapes, dtypes") {
   layers::BatchNorm2d bn(4);
   const NamedTensors sd = bn.state_dict();
-  CHECK(names(sd) == std::vector<std::string>{"weight", "bias", "running_mean", "running_var", "num_batches_tracked"});
-  CHECK(names(bn.named_parameters()) == std::vector<std::string>{"weight", "bias"});
+  CHECK(test::names(sd) == std::vector<std::string>{"weight", "bias", "running_mean", "running_var", "num_batches_tracked"});
+  CHECK(test::names(bn.named_parameters()) == std::vector<std::string>{"weight", "bias"});
   CHECK(bn.weight.to_vector<float>() == std::vector<float>(4, 1.0f));
   CHECK(bn.bias.to_vector<float>() == std::vector<float>(4, 0.0f));
   CHECK(bn.running_var.to_vector<float>() == std::vector<float>(4, 1.0f));
@@ -36,32 +23,32 @@ TEST_CASE("BatchNorm state dict follows PyTorch: names, order, shapes, dtypes") 
   CHECK(bn.num_batches_tracked.dtype() == DType::i64);
 
   layers::BatchNorm1d plain(3, 1e-5, 0.1, false);
-  CHECK(names(plain.state_dict()) == std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"});
+  CHECK(test::names(plain.state_dict()) == std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"});
   CHECK(plain.parameters().empty());
 }
 
 TEST_CASE("BatchNorm1d in training needs more than one value per channel, as PyTorch") {
   layers::BatchNorm1d bn(4);
-  CHECK_THROWS_WITH(bn.forward(random({1, 4}, 1)),
+  CHECK_THROWS_WITH(bn.forward(test::uniform_tensor({1, 4}, 1)),
                     doctest::Contains("Expected more than 1 value per channel when training"));
   CHECK(bn.num_batches_tracked.item() == 0);
   bn.eval();
-  CHECK(bn.forward(random({1, 4}, 1)).shape() == Shape{1, 4});
+  CHECK(bn.forward(test::uniform_tensor({1, 4}, 1)).shape() == Shape{1, 4});
   bn.train();
-  CHECK(bn.forward(random({1, 4, 2}, 1)).shape() == Shape{1, 4, 2});  // two values per channel
+  CHECK(bn.forward(test::uniform_tensor({1, 4, 2}, 1)).shape() == Shape{1, 4, 2});  // two values per channel
 }
 
 TEST_CASE("BatchNorm rejects the wrong rank or channel count naming the shapes") {
   layers::BatchNorm1d bn1d(3);
   layers::BatchNorm2d bn2d(3);
-  CHECK_THROWS_WITH(bn1d.forward(random({2, 3, 4, 4}, 1)), doctest::Contains("[2, 3, 4, 4]"));
-  CHECK_THROWS_WITH(bn2d.forward(random({2, 3, 4}, 1)), doctest::Contains("[2, 3, 4]"));
-  CHECK_THROWS_WITH(bn2d.forward(random({2, 5, 4, 4}, 1)), doctest::Contains("[2, 5, 4, 4]"));
+  CHECK_THROWS_WITH(bn1d.forward(test::uniform_tensor({2, 3, 4, 4}, 1)), doctest::Contains("[2, 3, 4, 4]"));
+  CHECK_THROWS_WITH(bn2d.forward(test::uniform_tensor({2, 3, 4}, 1)), doctest::Contains("[2, 3, 4]"));
+  CHECK_THROWS_WITH(bn2d.forward(test::uniform_tensor({2, 5, 4, 4}, 1)), doctest::Contains("[2, 5, 4, 4]"));
 }
 
 TEST_CASE("Running statistics move in train mode only; num_batches_tracked counts train batches") {
   layers::BatchNorm2d bn(2);
-  const Tensor x = random({3, 2, 2, 2}, 5);
+  const Tensor x = test::uniform_tensor({3, 2, 2, 2}, 5);
   bn.forward(x);
   bn.forward(x);
   CHECK(bn.num_batches_tracked.item() == 2);

@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "core/init.h"
 #include "layers/batch_norm.h"
+#include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
 
 using namespace gler;
@@ -23,26 +24,20 @@ struct Scenario {
 
 constexpr int kTrainSteps = 3;
 
-Tensor random(const Shape& s, Generator& gen, double lo = -1.0, double hi = 1.0) {
-  Tensor t = Tensor::empty(s);
-  uniform_(t, lo, hi, gen);
-  return t;
-}
-
 // Runs the scenario here, saving inputs for PyTorch; returns the outputs by name.
 std::vector<std::pair<std::string, Tensor>> run_gler(const Scenario& sc, test::TorchRef& ref, Generator& gen) {
   std::vector<std::pair<std::string, Tensor>> out;
   const std::int64_t channels = sc.shape[1];
   if (sc.bn.weight.defined()) {
-    sc.bn.weight.copy_(random({channels}, gen, 0.5, 1.5));
-    sc.bn.bias.copy_(random({channels}, gen));
+    sc.bn.weight.copy_(test::uniform_tensor({channels}, gen, 0.5, 1.5));
+    sc.bn.bias.copy_(test::uniform_tensor({channels}, gen));
     ref.put(sc.name + "_w", sc.bn.weight);
     ref.put(sc.name + "_b", sc.bn.bias);
   }
   auto step = [&](const std::string& tag) {
-    Tensor x = random(sc.shape, gen, -2.0, 3.0).requires_grad_();
+    Tensor x = test::uniform_tensor(sc.shape, gen, -2.0, 3.0).requires_grad_();
     Tensor y = sc.forward(x);
-    Tensor r = random(y.shape(), gen);
+    Tensor r = test::uniform_tensor(y.shape(), gen);
     ref.put(sc.name + "_x" + tag, x);
     ref.put(sc.name + "_r" + tag, r);
     sc.bn.zero_grad();

@@ -10,16 +10,12 @@
 #include "core/init.h"
 #include "core/ops.h"
 #include "layers/dense_block.h"
+#include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
 
 using namespace gler;
 
 namespace {
-std::vector<std::string> names(const NamedTensors& entries) {
-  std::vector<std::string> out;
-  for (const auto& [n, t] : entries) out.push_back(n);
-  return out;
-}
 
 // The unfused reference: torchvision's loop over the layers with torch.cat.
 Tensor chained_forward(const layers::DenseBlock& block, const Tensor& x, Generator* gen) {
@@ -32,7 +28,7 @@ Tensor chained_forward(const layers::DenseBlock& block, const Tensor& x, Generat
 TEST_CASE("Dense composites use torchvision's parameter names in order") {
   Generator gen(1);
   layers::DenseBlock block(2, 4, 2, 3, 0.0, gen);
-  const auto sd = names(block.state_dict());
+  const auto sd = test::names(block.state_dict());
   REQUIRE(sd.size() == 24);
   CHECK(sd[0] == "denselayer1.norm1.weight");
   CHECK(sd[4] == "denselayer1.norm1.num_batches_tracked");
@@ -43,7 +39,7 @@ TEST_CASE("Dense composites use torchvision's parameter names in order") {
   CHECK(block.layers[1]->conv1.weight.shape() == Shape{6, 7, 1, 1});
   CHECK(block.layers[1]->conv2.weight.shape() == Shape{3, 6, 3, 3});
   layers::Transition transition(10, 5, gen);
-  CHECK(names(transition.state_dict()) ==
+  CHECK(test::names(transition.state_dict()) ==
         std::vector<std::string>{"norm.weight", "norm.bias", "norm.running_mean", "norm.running_var",
                                  "norm.num_batches_tracked", "conv.weight"});
 }

@@ -15,6 +15,7 @@
 #include "layers/angle_softmax.h"
 #include "layers/cross_entropy.h"
 #include "layers/lsoftmax.h"
+#include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
 
 using namespace gler;
@@ -141,12 +142,6 @@ save('ce_loss', loss)
 save('ce_glogits', logits.grad)
 )PY";
 
-Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen) {
-  Tensor t = Tensor::empty(shape);
-  uniform_(t, lo, hi, gen);
-  return t;
-}
-
 Tensor labels_of(const std::vector<std::int64_t>& v) {
   return Tensor::from_vector<std::int64_t>(v, {static_cast<std::int64_t>(v.size())});
 }
@@ -159,8 +154,8 @@ Tensor spread_inputs(const Tensor& w, const std::vector<std::int64_t>& y, Genera
   const std::size_t batch = y.size();
   const std::vector<double> wv = w.to_vector<double>();
   const std::vector<double> noise =
-      uniform({static_cast<std::int64_t>(batch), static_cast<std::int64_t>(in)}, -1, 1, gen).to_vector<double>();
-  const std::vector<double> norms = uniform({static_cast<std::int64_t>(batch)}, 0.5, 2.0, gen).to_vector<double>();
+      test::uniform_tensor({static_cast<std::int64_t>(batch), static_cast<std::int64_t>(in)}, gen, -1, 1).to_vector<double>();
+  const std::vector<double> norms = test::uniform_tensor({static_cast<std::int64_t>(batch)}, gen, 0.5, 2.0).to_vector<double>();
   std::vector<float> x;
   for (std::size_t i = 0; i < batch; ++i) {
     std::vector<double> c(in), u(in);
@@ -209,7 +204,7 @@ class LossParity {
     Generator gen(77);
     std::string calls;
 
-    const Tensor logits = uniform({6, 5}, -3, 3, gen).requires_grad_();
+    const Tensor logits = test::uniform_tensor({6, 5}, gen, -3, 3).requires_grad_();
     const Tensor ce_y = labels_of({4, 0, 2, 2, 1, 3});
     ref_.put("ce_logits", logits);
     ref_.put("ce_y", ce_y);
@@ -256,9 +251,9 @@ class LossParity {
     opt.margin = m;
     Generator init(1);
     layers::LSoftmaxLinear fc(6, 5, init, opt);
-    fc.weight.copy_(uniform({6, 5}, -1, 1, gen));
+    fc.weight.copy_(test::uniform_tensor({6, 5}, gen, -1, 1));
     const Tensor x = spread_inputs(fc.weight, yv, gen).requires_grad_();
-    const Tensor r = uniform({10, 5}, -1, 1, gen);
+    const Tensor r = test::uniform_tensor({10, 5}, gen, -1, 1);
     ks[name] = target_ks(x, fc.weight, yv, m);
     if (mode == "eval") fc.eval();
     Tensor logits;
@@ -285,7 +280,7 @@ class LossParity {
     Generator init(2);
     layers::AngleLinear fc(6, 5, init, m);
     const Tensor x = spread_inputs(fc.weight, yv, gen).requires_grad_();
-    const Tensor r = uniform({10, 5}, -1, 1, gen);
+    const Tensor r = test::uniform_tensor({10, 5}, gen, -1, 1);
     ks[name] = target_ks(x, fc.weight, yv, m);
     layers::AngleLoss crit(gamma);
     crit.set_iteration(iteration);
