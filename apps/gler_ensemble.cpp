@@ -1,6 +1,6 @@
 // gler_ensemble: combine saved model outputs (the seed's ModelOutputs .npz files or gler_infer
 // JSON files) by weighted sum, mean, majority vote or SVM stacking, and report accuracy the way
-// the seed's notebooks printed it. Contract: shared/spec/CLI.md; recipes: docs/ENSEMBLES.md.
+// the seed's notebooks printed it. Contract: docs/CLI.md; recipes: docs/ENSEMBLES.md.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>

@@ -8,10 +8,12 @@ Both run with T threads (default 2: torch.set_num_threads; OMP_NUM_THREADS and
 OPENBLAS_NUM_THREADS for gler). Shapes are interleaved (PyTorch, then gler, shape by shape) so that a
 change in machine load hits both sides alike; OpenBLAS's raw sgemm is measured at the start and
 the end. Prints a markdown table of GFLOP/s (2*N*K*C*R*S*P*Q / time) and PyTorch time / gler
-time, timing both sides by the median of R runs, or with --best by the fastest (robust to a
+time, the sum of the times and the geometric mean of the per-shape ratios (one outlier shape moves
+a sum of times, not a geometric mean), timing both sides by the median of R runs, or with --best by the fastest (robust to a
 loaded machine).
 """
 import argparse
+import math
 import os
 import subprocess
 import time
@@ -69,6 +71,7 @@ def main():
           "| bwd data gler | torch | ratio | bwd filter gler | torch | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     totals = [0.0] * 6
+    log_ratios = [[], [], []]
     for name, dims in shapes:
         n, c, h, w, k, r, stride, pad, bias = (int(v) for v in dims.split())
         t_fwd, t_data, t_filt, pq = torch_times(n, c, h, w, k, r, stride, pad, bool(bias), args.reps, args.best)
@@ -79,11 +82,14 @@ def main():
         for i, (g, t) in enumerate(((g_fwd, t_fwd), (g_data, t_data), (g_filt, t_filt))):
             totals[2 * i] += g
             totals[2 * i + 1] += t
+            log_ratios[i].append(math.log(t / g))
             cells.append(f"{gflop / g * 1e3:.1f} | {gflop / t * 1e3:.1f} | {t / g:.2f}")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     sums = " | ".join(f"{totals[2 * i]:.0f} ms | {totals[2 * i + 1]:.0f} ms | {totals[2 * i + 1] / totals[2 * i]:.2f}"
                       for i in range(3))
     print(f"| **sum of {stat} times** | {sums} |")
+    geo = " | ".join(f" | | {math.exp(sum(r) / len(r)):.2f}" for r in log_ratios)
+    print(f"| **geometric mean of the per-shape ratios** | {geo} |")
     print(f"\nratio = PyTorch time / gler time (> 1: gler faster). {sgemm_before}; "
           f"at the end: {gler('--sgemm').strip()}")
 

@@ -20,8 +20,8 @@ mkdir -p "$corpus"/{pickle,zip,checkpoint}
 python=/usr/bin/python3
 if [ ! -f "$corpus/.seeded" ] && "$python" -c 'import torch, torchvision' 2>/dev/null; then
   seeds=$(mktemp -d)
-  "$python" "$root/tests/import/make_checkpoints.py" "$seeds" >/dev/null
-  for f in "$seeds"/*.pt "$seeds"/*.np? "$seeds"/hostile/*; do
+  "$python" "$root/tests/import/make_checkpoints.py" "$seeds" --mtcnn "$root/data/mtcnn/mtcnn.safetensors" >/dev/null
+  for f in "$seeds"/*.pt "$seeds"/*.np? "$seeds"/hostile/* "$seeds"/mtcnn/pnet.npy; do
     cp "$f" "$corpus/checkpoint/"
     case "$f" in *.npz|*_zip.pt) cp "$f" "$corpus/zip/" ;; esac
   done
@@ -36,7 +36,7 @@ for i, f in enumerate(sorted(glob.glob(src + "/*_zip.pt") + glob.glob(src + "/ho
             open(os.path.join(dst, f"pkl{i}"), "wb").write(z.read(name))
     except Exception:
         pass
-for f in glob.glob(src + "/hostile/*.npy"):
+for f in glob.glob(src + "/hostile/*.npy") + glob.glob(src + "/mtcnn/pnet.npy"):
     d = open(f, "rb").read()
     n = int.from_bytes(d[8:10], "little")
     open(os.path.join(dst, os.path.basename(f) + ".pkl"), "wb").write(d[10 + n:])
@@ -54,9 +54,6 @@ PY
   rm -rf "$seeds"
   touch "$corpus/.seeded"
 fi
-mtcnn=$root/../shared/data/mtcnn/pnet.npy
-if [ -f "$mtcnn" ]; then cp "$mtcnn" "$corpus/checkpoint/"; fi
-
 status=0
 for t in pickle zip checkpoint; do
   echo "== fuzz_$t for ${seconds}s"

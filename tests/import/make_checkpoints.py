@@ -1,12 +1,13 @@
 """Writes the reference checkpoints the import tests read, and a manifest of what they hold.
 
-usage: make_checkpoints.py OUT_DIR [--full] [--mtcnn DIR]
+usage: make_checkpoints.py OUT_DIR [--full] [--mtcnn MTCNN.safetensors]
 
 For every file F it writes F.manifest: one line per tensor, "name dtype shape crc32", where name
 is what gler_import should call it after clean-up (no `module.`, torchvision >= 0.3 DenseNet names,
 `align_model`), dtype the safetensors name, shape comma-separated, crc32 of the C-order bytes.
-Hostile and broken files go to OUT_DIR/hostile/. --mtcnn DIR writes OUT_DIR/mtcnn.manifest for the
-pnet/rnet/onet.npy files in DIR, as NumPy reads them. Run by Debian's /usr/bin/python3 (python3-torch).
+Hostile and broken files go to OUT_DIR/hostile/. --mtcnn FILE writes the weights in FILE (the bundled
+data/mtcnn/mtcnn.safetensors) as the seed's OUT_DIR/mtcnn/{pnet,rnet,onet}.npy and
+OUT_DIR/mtcnn.manifest, as NumPy reads them back. Run by Debian's /usr/bin/python3 (python3-torch).
 """
 import collections
 import io
@@ -272,11 +273,23 @@ def hostile_files(out):
     open(f"{h}/empty.pt", "wb").write(b"")
 
 
-def mtcnn_manifest(out, src):
+def mtcnn_npy(out, src):
+    """Writes the bundled MTCNN weights back as the seed's pnet/rnet/onet.npy (a pickled dict of
+    arrays in a 0-d object array, pickle protocol 2, as the originals are) and a manifest of what
+    NumPy reads from them."""
+    from safetensors_file import load_safetensors
+    tensors, _ = load_safetensors(src)
+    os.makedirs(f"{out}/mtcnn", exist_ok=True)
     state = collections.OrderedDict()
     for net in ("pnet", "rnet", "onet"):
-        weights = np.load(os.path.join(src, net + ".npy"), allow_pickle=True)[()]
-        state.update((f"{net}.{k}", torch.from_numpy(v)) for k, v in weights.items())
+        weights = {k[len(net) + 1:]: t.numpy() for k, t in tensors.items() if k.startswith(net + ".")}
+        holder = np.empty((), dtype=object)
+        holder[()] = weights
+        with open(f"{out}/mtcnn/{net}.npy", "wb") as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|O", "fortran_order": False, "shape": ()})
+            pickle.dump(holder, f, protocol=2)
+        read = np.load(f"{out}/mtcnn/{net}.npy", allow_pickle=True)[()]
+        state.update((f"{net}.{k}", torch.from_numpy(v)) for k, v in read.items())
     write_manifest(f"{out}/mtcnn", state)
 
 
@@ -288,7 +301,7 @@ def main():
     if "--full" in sys.argv:
         full_files(out)
     if "--mtcnn" in sys.argv:
-        mtcnn_manifest(out, sys.argv[sys.argv.index("--mtcnn") + 1])
+        mtcnn_npy(out, sys.argv[sys.argv.index("--mtcnn") + 1])
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ using namespace gler::wi::test;
 namespace {
 
 const std::string kScripts = std::string(GLER_SOURCE_DIR) + "/tests/import";
-const std::string kMtcnn = std::string(GLER_SHARED_DIR) + "/data/mtcnn";
+const std::string kBundledMtcnn = std::string(GLER_SOURCE_DIR) + "/data/mtcnn/mtcnn.safetensors";
+const std::string kSeedMtcnn = std::string(GLER_SHARED_DIR) + "/data/mtcnn";
 
 // The reference files, made once per run and removed at exit.
 struct References {
@@ -33,7 +34,7 @@ struct References {
     }
     dir = make_temp_dir("import");
     std::string cmd = std::string(GLER_PYTHON) + " -B " + kScripts + "/make_checkpoints.py " + dir.string() +
-                      " --full --mtcnn " + kMtcnn;
+                      " --full --mtcnn " + kBundledMtcnn;
     if (run_command(cmd) != 0) throw std::runtime_error("make_checkpoints.py failed: " + cmd);
   }
   ~References() {
@@ -55,6 +56,9 @@ std::vector<fs::path> files_with_manifest() {
   return out;
 }
 
+// The bundled weights written back in the seed's .npy format by make_checkpoints.py.
+std::string mtcnn_npy_dir() { return (refs() / "mtcnn").string(); }
+
 std::string cli() { return std::string(GLER_BIN_DIR) + "/gler_import"; }
 
 }  // namespace
@@ -69,13 +73,27 @@ TEST_CASE("every reference checkpoint reads back bit-exact, in state-dict order"
   }
 }
 
-TEST_CASE("the real MTCNN weights match NumPy's reading") {
-  StateDict sd = read_source(kMtcnn);
+TEST_CASE("the real MTCNN weights in the seed's .npy format match NumPy's reading") {
+  StateDict sd = read_source(mtcnn_npy_dir());
   CHECK(sd.entries.size() == 50);
   CHECK(describe(sd, false) == read_text(refs() / "mtcnn.manifest"));
-  StateDict one = read_source(kMtcnn + "/rnet.npy");
+  CHECK(describe(sd, false) == describe(read_source(kBundledMtcnn), false));
+  StateDict one = read_source(mtcnn_npy_dir() + "/rnet.npy");
   CHECK(one.has("rnet.features.conv4.weight"));
   CHECK(one.find("rnet.features.conv4.weight")->shape == std::vector<std::int64_t>{128, 576});
+}
+
+TEST_CASE("the bundled MTCNN weights are the seed's .npy files, bit for bit") {
+  if (!fs::exists(kSeedMtcnn + "/pnet.npy")) {
+    std::printf("skipped: %s not found\n", (kSeedMtcnn + "/pnet.npy").c_str());
+    return;
+  }
+  StateDict seed = read_source(kSeedMtcnn), bundled = read_source(kBundledMtcnn);
+  REQUIRE(describe(seed, false) == describe(bundled, false));
+  for (const auto& [name, t] : seed.entries) {
+    CAPTURE(name);
+    CHECK(t.data == bundled.find(name)->data);
+  }
 }
 
 TEST_CASE("imports infer the arch and write safetensors that Python reads back exactly") {
@@ -89,7 +107,7 @@ TEST_CASE("imports infer the arch and write safetensors that Python reads back e
   for (const Case& c : {Case{(refs() / "densenet161_dp_module_legacy.pt").string(), "global", false},
                         Case{(refs() / "densenet161_old_names_sd_zip.pt").string(), "global", true},
                         Case{(refs() / "sphere20a_dp_module_legacy.pt").string(), "local", true},
-                        Case{(refs() / "sphere20a_sd_zip.pt").string(), "local", false}, Case{kMtcnn, "mtcnn", true}}) {
+                        Case{(refs() / "sphere20a_sd_zip.pt").string(), "local", false}, Case{mtcnn_npy_dir(), "mtcnn", true}}) {
     CAPTURE(c.src);
     StateDict sd = import_checkpoint(c.src, "");
     CHECK(sd.metadata["arch"] == c.arch);
@@ -155,7 +173,7 @@ TEST_CASE("files truncated at every 1/16th of their length fail cleanly") {
                                [](const fs::path& p) { return fs::file_size(p) > (4u << 20); }),
                 sources.end());
   for (const char* extra : {"plain.npy", "stored.npz", "deflated.npz", "bigendian.npy"}) sources.push_back(refs() / extra);
-  sources.push_back(kMtcnn + "/onet.npy");
+  sources.push_back(mtcnn_npy_dir() + "/onet.npy");
   fs::path cut = refs() / "truncated";
   fs::create_directories(cut);
   for (const auto& src : sources) {
@@ -183,7 +201,7 @@ TEST_CASE("gler_import CLI: convert, --list, and exit 2 with one error line") {
   CHECK(run("--help") == 0);
   CHECK(read_text(std_out).find("gler_import SRC") != std::string::npos);
 
-  CHECK(run(kMtcnn + " -o " + (out / "mtcnn.safetensors").string()) == 0);
+  CHECK(run(mtcnn_npy_dir() + " -o " + (out / "mtcnn.safetensors").string()) == 0);
   CHECK(run("--list " + (out / "mtcnn.safetensors").string()) == 0);
   CHECK(read_text(std_out).find("onet.conv6_3.weight F32 [10,256]\n") != std::string::npos);
   CHECK(run((refs() / "sphere20a_dp_module_legacy.pt").string() + " --arch local -o " + (out / "l.safetensors").string()) == 0);
@@ -204,7 +222,7 @@ TEST_CASE("gler_import CLI: convert, --list, and exit 2 with one error line") {
                                       (refs() / "hostile").string() + "/system_legacy.pt -o " + (out / "x").string(),
                                       (refs() / "small_sd_zip.pt").string() + " -o " + (out / "x").string(),
                                       (refs() / "small_sd_zip.pt").string(),
-                                      kMtcnn + " --arch resnet -o " + (out / "x").string(),
+                                      mtcnn_npy_dir() + " --arch resnet -o " + (out / "x").string(),
                                       (refs() / "sphere20a_sd_zip.pt").string() + " --arch global -o " + (out / "x").string(),
                                       "--list /nonexistent/file.pt", "--bogus x"};
   for (const auto& e : fs::directory_iterator(refs() / "hostile")) failing.push_back("--list " + e.path().string());

@@ -335,7 +335,7 @@ struct SeedSection {
 
 // SEED_STATE_DICT_KEYS.txt: "### Title" lines, then "[module.]name (d0, d1)" lines.
 std::vector<SeedSection> seed_sections(bool with_num_batches_tracked) {
-  std::ifstream f(std::string(GLER_SHARED_DIR) + "/spec/SEED_STATE_DICT_KEYS.txt");
+  std::ifstream f(std::string(GLER_SOURCE_DIR) + "/data/seed/state_dict_keys.txt");
   REQUIRE(f);
   std::vector<SeedSection> out;
   std::string line;
