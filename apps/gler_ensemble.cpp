@@ -62,7 +62,7 @@ Output:
   predicted); for unlabelled splits the predicted class counts.
   --predictions FILE.csv    image,label,predicted,predicted_name per image (one split only)
   --submission-dir DIR      DIR/<stem>.txt per image, holding Negative/Neutral/Positive, no newline (the seed's submission)
-  --device cpu|cuda         accepted for the common contract; ensembles run on the CPU
+  --device cpu|cuda[:N]     validated for the common contract; ensembles run on the CPU
 )";
 
 std::vector<double> parse_numbers(const std::string& list, const std::string& what) {
@@ -231,8 +231,7 @@ int run(int argc, char** argv) {
                         "--predictions", "--submission-dir", "--device"},
                        {"--softmax", "--standardize", "--grid", "--percent"});
   GLER_CHECK(args.positional().empty(), "unexpected argument '" << args.positional().front() << "' (see --help)");
-  const std::string device = args.get("--device", "cpu");
-  GLER_CHECK(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '" << device << "'");
+  cli::device_option(args);  // validated for the common contract; ensembles run on the CPU
 
   const std::string mode = args.require("--mode");
   GLER_CHECK(mode == "weighted" || mode == "mean" || mode == "vote" || mode == "svm",

@@ -24,6 +24,7 @@ SRC   a PyTorch checkpoint, legacy (torch <= 1.5) or zip (torch >= 1.6) format, 
               average attention_a attention_b attention_c (inferred from the names if omitted)
 -o, --output DST   the safetensors file to write
 --list        print the tensors of SRC and exit
+--device D    cpu, cuda or cuda:N: validated (importing runs on the CPU)
 Nothing in SRC is ever executed: pickled code references other than tensors, NumPy arrays and
 torch.nn/torchvision module classes are refused.
 )";
@@ -44,6 +45,7 @@ int run(int argc, char** argv) {
   std::vector<char*> args;
   for (auto& a : storage) args.push_back(a.data());
   gler::cli::Args opts(static_cast<int>(args.size()), args.data(), {"--arch", "--output", "--device"}, {"--list"});
+  gler::cli::device_option(opts);  // validated for the common contract; importing needs no device
   GLER_CHECK(opts.positional().size() == 1, "expected exactly one SRC (see --help)");
   const std::string src = opts.positional()[0];
 

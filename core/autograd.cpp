@@ -11,6 +11,19 @@ namespace {
 // Per-thread recording switch: a NoGradGuard on one thread never affects another.
 thread_local bool t_grad_enabled = true;
 
+void check_versions(const Node& node) {
+  for (std::size_t i = 0; i < node.inputs.size(); ++i)
+    GLER_CHECK(node.inputs[i].version() == node.input_versions[i],
+               "backward: input " << i << " of " << node.name << " (" << describe(node.inputs[i])
+                                  << ") was modified in place after the forward pass (version "
+                                  << node.input_versions[i] << " -> " << node.inputs[i].version()
+                                  << "); its gradient would be wrong");
+  GLER_CHECK(node.output_storage->version() == node.output_version,
+             "backward: the output of " << node.name << " was modified in place after the forward pass (version "
+                                        << node.output_version << " -> " << node.output_storage->version()
+                                        << "); its gradient would be wrong");
+}
+
 // Adds g into slot (allocating on first use). Gradients are never aliased with forward values.
 void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g) {
   if (!slot) {
@@ -22,6 +35,7 @@ void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g) {
   Tensor acc(slot);
   GLER_CHECK(acc.shape() == g.shape(), "gradient shape " << g.shape().str() << " does not match " << acc.shape().str());
   acc.backend().binary(BinaryOp::add, acc, g, acc);
+  acc.bump_version();
 }
 }  // namespace
 
@@ -43,6 +57,9 @@ Tensor record(Tensor output, const char* name, std::vector<Tensor> inputs, Backw
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
+  for (const Tensor& t : node->inputs) node->input_versions.push_back(t.version());
+  node->output_storage = output.impl().storage;
+  node->output_version = output.version();
   output.impl().grad_fn = std::move(node);
   output.impl().requires_grad = true;
   return output;
@@ -85,6 +102,7 @@ void backward(const Tensor& root, const Tensor& grad) {
     if (!impl->grad_fn || impl->retains_grad) accumulate(impl->grad, g);
     if (!impl->grad_fn) continue;
     const Node& node = *impl->grad_fn;
+    check_versions(node);
     std::vector<Tensor> input_grads = node.backward(g);
     GLER_CHECK(input_grads.size() == node.inputs.size(),
                node.name << " backward returned " << input_grads.size() << " gradients for " << node.inputs.size()

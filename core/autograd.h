@@ -13,10 +13,16 @@ namespace gler {
 // Tensor where that input needs none). Backward closures compute with kernels, never recorded.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
+// A backward closure may read its inputs and its output, so record() notes their storages'
+// versions and backward() refuses to run a node when any of them was written in place since
+// (as PyTorch does), instead of computing a silently wrong gradient.
 struct Node {
   const char* name;
   std::vector<Tensor> inputs;
   BackwardFn backward;
+  std::vector<std::uint64_t> input_versions;
+  std::shared_ptr<Storage> output_storage;
+  std::uint64_t output_version = 0;
 };
 
 // Whether ops record a graph on this thread. Off inside a NoGradGuard.

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/device.h"
 #include "core/dtype.h"
 
 namespace gler {
@@ -148,8 +149,24 @@ class Backend {
   virtual void masked_softmax_backward(const Tensor& weights, const Tensor& gw, Tensor& gscores) = 0;
 };
 
-// The backend of a device. CUDA throws when gler was built without it or no GPU is present.
+// The backend registry. The CPU backend is built in; an accelerator library registers its kind
+// once, at load time (cuda/register.cpp), so the core knows no accelerator. A provider hands out
+// the backend of device `index` (one instance per device, created on first use and kept for the
+// life of the process) and counts the devices present.
+struct BackendProvider {
+  Backend& (*get)(int index) = nullptr;
+  int (*count)() = nullptr;
+};
+void register_backend(DeviceKind kind, BackendProvider provider);
+
+// The backend of a device; throws when this build has no backend for its kind, or the index is
+// not a device that exists.
 Backend& backend_for(Device device);
-bool cuda_available();
+// Devices of a kind present (1 for the CPU; 0 for a kind this build lacks).
+int device_count(DeviceKind kind);
+inline int cuda_device_count() { return device_count(DeviceKind::CUDA); }
+inline bool cuda_available() { return cuda_device_count() > 0; }
+// Throws a clear message unless `device` can be used here (for --device options).
+void check_device_usable(Device device);
 
 }  // namespace gler

@@ -8,17 +8,14 @@
 
 namespace gler {
 
-Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  data_ = backend_for(device).allocate(bytes);
-}
+Storage::Storage(std::size_t bytes, Backend& backend)
+    : backend_(&backend), device_(backend.device()), data_(backend.allocate(bytes)), bytes_(bytes) {}
 
-Storage::~Storage() { backend_for(device_).deallocate(data_, bytes_); }
-
-Backend& Tensor::backend() const { return backend_for(device()); }
+Storage::~Storage() { backend_->deallocate(data_, bytes_); }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype), device);
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype), backend_for(device));
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(std::move(impl));
@@ -49,7 +46,7 @@ template Tensor Tensor::from_vector(const std::vector<std::uint8_t>&, const Shap
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  Tensor host = device() == Device::CPU ? *this : to(Device::CPU);
+  Tensor host = device().is_cpu() ? *this : to(Device::CPU);
   if (host.dtype() != dtype_of<T>) host = host.detach().to(dtype_of<T>);
   const T* p = host.data<T>();
   return std::vector<T>(p, p + host.numel());
@@ -132,18 +129,23 @@ void Tensor::copy_(const Tensor& src) const {
   }
   const std::size_t n = nbytes();
   if (n == 0) return;
-  if (src.device() == Device::CPU && device() == Device::CPU) {
+  bump_version();
+  if (src.device().is_cpu() && device().is_cpu()) {
     std::memcpy(raw(), src.raw(), n);
-  } else if (src.device() == Device::CPU) {
+  } else if (src.device().is_cpu()) {
     backend().copy_from_host(raw(), src.raw(), n);
-  } else if (device() == Device::CPU) {
+  } else if (device().is_cpu()) {
     src.backend().copy_to_host(raw(), src.raw(), n);
-  } else {
+  } else if (src.device() == device()) {
     backend().copy_device(raw(), src.raw(), n);
+  } else {
+    // Between two accelerators: through the host, which orders the two devices' streams.
+    copy_(src.detach().to(Device::CPU));
   }
 }
 
 void Tensor::fill_(double value) const {
+  bump_version();
   Tensor self = *this;
   backend().fill(self, value);
 }
@@ -165,7 +167,15 @@ void Tensor::zero_grad() const { impl().grad.reset(); }
 
 std::string describe(const Tensor& t) {
   if (!t.defined()) return "undefined tensor";
-  return std::string(dtype_name(t.dtype())) + t.shape().str() + " " + std::string(device_name(t.device()));
+  return std::string(dtype_name(t.dtype())) + t.shape().str() + " " + device_name(t.device());
+}
+
+std::string Tensor::describe_self() const { return describe(*this); }
+
+void check_operand(const Tensor& t, const char* op, const char* role, Device device, DType dtype) {
+  GLER_CHECK(t.defined(), op << ": " << role << " is undefined");
+  GLER_CHECK(t.device() == device && t.dtype() == dtype, op << ": " << role << " is " << describe(t) << ", expected "
+                                                            << dtype_name(dtype) << " on " << device_name(device));
 }
 
 void check_same_shape(const Tensor& a, const Tensor& b, const char* what) {

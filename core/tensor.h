@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/shape.h"
@@ -15,10 +16,12 @@ namespace gler {
 class Backend;
 struct Node;
 
-// Owns one device allocation, returned to its backend on destruction.
+// Owns one device allocation, returned on destruction to the backend that made it (not to the
+// backend of whatever device is current then). `version` counts in-place writes, so autograd can
+// tell that a tensor it saved for backward was overwritten.
 class Storage {
  public:
-  Storage(std::size_t bytes, Device device);
+  Storage(std::size_t bytes, Backend& backend);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -26,11 +29,17 @@ class Storage {
   void* data() const { return data_; }
   std::size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
+  Backend& backend() const { return *backend_; }
+
+  std::uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
 
  private:
+  Backend* backend_;
+  Device device_;
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
-  Device device_;
+  std::uint64_t version_ = 0;
 };
 
 struct TensorImpl {
@@ -67,7 +76,11 @@ class Tensor {
   DType dtype() const { return impl().dtype; }
   Device device() const { return impl().storage->device(); }
   std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype()); }
-  Backend& backend() const;
+  Backend& backend() const { return impl().storage->backend(); }
+  // In-place writes to this tensor's storage so far (see Storage).
+  std::uint64_t version() const { return impl().storage->version(); }
+  // Marks an in-place write; every function that writes into an existing tensor calls it.
+  void bump_version() const { impl().storage->bump_version(); }
 
   void* raw() const { return static_cast<char*>(impl().storage->data()) + impl().offset; }
   // Typed pointer; checks dtype (any device: device pointers are only passed to kernels).
@@ -76,6 +89,13 @@ class Tensor {
     GLER_CHECK(dtype() == dtype_of<T>, "tensor holds " << dtype_name(dtype()) << ", asked for "
                                                        << dtype_name(dtype_of<T>));
     return static_cast<T*>(raw());
+  }
+  // Typed pointer into host memory: also checks that the tensor lives on the CPU, so a CPU kernel
+  // never dereferences a device pointer.
+  template <class T>
+  T* host_data() const {
+    GLER_CHECK(device().is_cpu(), "a CPU kernel was given " << describe_self() << " (move it with .to(Device::CPU))");
+    return data<T>();
   }
 
   // Host copy of the values (any device), converted to T.
@@ -108,6 +128,8 @@ class Tensor {
   bool is_leaf() const { return impl().grad_fn == nullptr; }
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
 
+  std::string describe_self() const;
+
   TensorImpl& impl() const {
     GLER_CHECK(impl_ != nullptr, "use of an undefined tensor");
     return *impl_;
@@ -126,5 +148,9 @@ std::string describe(const Tensor& t);
 void check_same_shape(const Tensor& a, const Tensor& b, const char* what);
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* what);
 void check_same_device(const Tensor& a, const Tensor& b, const char* what);
+// Checks an operand of a layer or fused kernel before anything touches its memory: throws
+// "<op>: <role> is f32[2, 3] cpu, expected f64 on cuda:0" unless t is defined, lives on `device`
+// and holds `dtype`.
+void check_operand(const Tensor& t, const char* op, const char* role, Device device, DType dtype);
 
 }  // namespace gler

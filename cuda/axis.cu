@@ -1,9 +1,17 @@
 // Kernels along one axis of x viewed as [outer, n, inner] (reductions, softmax, gather/scatter),
 // plus sum_to_suffix, row copies and permute. Reductions combine in a fixed order, so they are
 // reproducible run to run; they differ from the CPU's sequential sums only by f32 rounding.
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <string>
 
 #include "core/tensor.h"
+#include "cuda/cuda_backend.h"
+#include "cuda/deferred_errors.h"
 #include "cuda/device_backend.h"
 #include "cuda/launch.cuh"
 
@@ -237,15 +245,8 @@ void softmax_backward_typed(cudaStream_t s, const Tensor& y, const Tensor& gy, A
   });
 }
 
-// gather/scatter cannot throw from the device: an out-of-range index sets *bad (and is skipped),
-// and the host turns that into the CPU backend's error after the kernel.
-void throw_if_flagged(cudaStream_t s, const DeviceBuffer& bad, std::int64_t n, const char* op) {
-  int flagged = 0;
-  GLER_CUDA_CHECK(cudaMemcpyAsync(&flagged, bad.get(), sizeof(int), cudaMemcpyDeviceToHost, s));
-  GLER_CUDA_CHECK(cudaStreamSynchronize(s));
-  GLER_CHECK(flagged == 0, op << ": an index is out of range [0, " << n << ")");
-}
-
+// gather/scatter cannot throw from the device: an out-of-range index sets *bad (a deferred error,
+// cuda/deferred_errors.h) and is skipped.
 template <class T>
 void gather_typed(cudaStream_t s, int* bad, const Tensor& x, const Tensor& idx, AxisView v, Tensor& out) {
   const T* px = x.data<T>();
@@ -272,7 +273,8 @@ void scatter_add_typed(cudaStream_t s, int* bad, const Tensor& g, const Tensor& 
       *bad = 1;
       return;
     }
-    atomicAdd(po + (o * v.n + j) * v.inner + i, pg[t]);  // several t may hit one slot
+    // Slot (o, idx[o, i], i) belongs to thread t = (o, i) alone, so a plain add is race-free.
+    po[(o * v.n + j) * v.inner + i] += pg[t];
   });
 }
 
@@ -323,38 +325,41 @@ void permute_raw(cudaStream_t s, const void* x, void* y, std::int64_t n, Permute
 }  // namespace
 
 void CudaBackend::reduce(ReduceOp op, const Tensor& x, AxisView v, Tensor& out, Tensor* indices) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "reduce", [&]<class T>() { reduce_typed<T>(stream(), op, x, v, out, indices); });
 }
 
 void CudaBackend::sum_to_suffix(const Tensor& g, Tensor& out) {
+  const DeviceScope scope = on_device();
   dispatch_float(g.dtype(), "sum_to_suffix", [&]<class T>() { sum_to_suffix_typed<T>(stream(), g, out); });
 }
 
 void CudaBackend::broadcast_axis(const Tensor& g, AxisView v, double scale, Tensor& out) {
+  const DeviceScope scope = on_device();
   dispatch_float(g.dtype(), "broadcast_axis", [&]<class T>() { broadcast_axis_typed<T>(stream(), g, v, scale, out); });
 }
 
 void CudaBackend::gather_axis(const Tensor& x, const Tensor& idx, AxisView v, Tensor& out) {
-  DeviceBuffer bad(alloc_, sizeof(int));
-  GLER_CUDA_CHECK(cudaMemsetAsync(bad.get(), 0, sizeof(int), stream()));
-  dispatch_float(x.dtype(), "gather",
-                 [&]<class T>() { gather_typed<T>(stream(), static_cast<int*>(bad.get()), x, idx, v, out); });
-  throw_if_flagged(stream(), bad, v.n, "gather");
+  const DeviceScope scope = on_device();
+  int* bad = deferred_flag(ordinal(), DeferredCheck::gather_index);
+  dispatch_float(x.dtype(), "gather", [&]<class T>() { gather_typed<T>(stream(), bad, x, idx, v, out); });
+  check_eagerly(ordinal(), stream(), DeferredCheck::gather_index, v.n);
 }
 
 void CudaBackend::scatter_add_axis(const Tensor& g, const Tensor& idx, AxisView v, Tensor& out) {
-  DeviceBuffer bad(alloc_, sizeof(int));
-  GLER_CUDA_CHECK(cudaMemsetAsync(bad.get(), 0, sizeof(int), stream()));
-  dispatch_float(g.dtype(), "scatter_add",
-                 [&]<class T>() { scatter_add_typed<T>(stream(), static_cast<int*>(bad.get()), g, idx, v, out); });
-  throw_if_flagged(stream(), bad, v.n, "scatter_add");
+  const DeviceScope scope = on_device();
+  int* bad = deferred_flag(ordinal(), DeferredCheck::scatter_add_index);
+  dispatch_float(g.dtype(), "scatter_add", [&]<class T>() { scatter_add_typed<T>(stream(), bad, g, idx, v, out); });
+  check_eagerly(ordinal(), stream(), DeferredCheck::scatter_add_index, v.n);
 }
 
 void CudaBackend::softmax(const Tensor& x, AxisView v, bool log, Tensor& y) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "softmax", [&]<class T>() { softmax_typed<T>(stream(), x, v, log, y); });
 }
 
 void CudaBackend::softmax_backward(const Tensor& y, const Tensor& gy, AxisView v, bool log, Tensor& gx) {
+  const DeviceScope scope = on_device();
   dispatch_float(y.dtype(), "softmax backward",
                  [&]<class T>() { softmax_backward_typed<T>(stream(), y, gy, v, log, gx); });
 }
@@ -362,6 +367,7 @@ void CudaBackend::softmax_backward(const Tensor& y, const Tensor& gy, AxisView v
 void CudaBackend::copy_rows(const Tensor& src, std::int64_t src_stride, std::int64_t src_offset, Tensor& dst,
                             std::int64_t dst_stride, std::int64_t dst_offset, std::int64_t rows, std::int64_t len,
                             bool accumulate) {
+  const DeviceScope scope = on_device();
   GLER_CHECK(src.dtype() == dst.dtype(), "copy_rows: dtype mismatch " << describe(src) << " vs " << describe(dst));
   if (accumulate) {
     dispatch_float(src.dtype(), "copy_rows", [&]<class T>() {
@@ -384,6 +390,7 @@ void CudaBackend::copy_rows(const Tensor& src, std::int64_t src_stride, std::int
 }
 
 void CudaBackend::permute(const Tensor& x, const int* perm, Tensor& y) {
+  const DeviceScope scope = on_device();
   PermuteGeometry geo{};
   geo.nd = x.ndim();
   std::int64_t strides[Shape::kMaxDims];

@@ -163,6 +163,7 @@ void eval_backward_typed(cudaStream_t s, const Tensor& gy, const Tensor* gamma, 
 void CudaBackend::batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
                                    double momentum, Tensor* running_mean, Tensor* running_var, Tensor& y,
                                    Tensor& save_mean, Tensor& save_invstd) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "batch_norm", [&]<class T>() {
     train_typed<T>(stream(), x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd);
   });
@@ -170,12 +171,14 @@ void CudaBackend::batch_norm_train(const Tensor& x, const Tensor* gamma, const T
 
 void CudaBackend::batch_norm_eval(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
                                   const Tensor& running_mean, const Tensor& running_var, Tensor& y) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "batch_norm",
                  [&]<class T>() { eval_typed<T>(stream(), x, gamma, beta, eps, running_mean, running_var, y); });
 }
 
 void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor& gy, const Tensor* gamma, const Tensor& save_mean,
                                       const Tensor& save_invstd, Tensor& gx, Tensor* ggamma, Tensor* gbeta) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "batch_norm backward", [&]<class T>() {
     backward_typed<T>(stream(), x, gy, gamma, save_mean, save_invstd, gx, ggamma, gbeta);
   });
@@ -183,6 +186,7 @@ void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor& gy, const T
 
 void CudaBackend::batch_norm_eval_backward(const Tensor& gy, const Tensor* gamma, double eps, const Tensor& running_var,
                                            Tensor& gx) {
+  const DeviceScope scope = on_device();
   dispatch_float(gy.dtype(), "batch_norm backward",
                  [&]<class T>() { eval_backward_typed<T>(stream(), gy, gamma, eps, running_var, gx); });
 }

@@ -17,6 +17,7 @@ int as_int(std::int64_t v, const char* what) {
 }  // namespace
 
 void CudaBackend::gemm(const GemmArgs& g, const Tensor& a, const Tensor& b, Tensor& c) {
+  const DeviceScope scope = on_device();
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   const int m = as_int(g.m, "m"), n = as_int(g.n, "n"), k = as_int(g.k, "k"), batch = as_int(g.batch, "batch");
   const int lda = g.trans_a ? m : k, ldb = g.trans_b ? k : n, ldc = n;

@@ -1,12 +1,13 @@
-// Entry points of the CUDA backend that the core sees; no CUDA headers here on purpose.
+// Entry points of the CUDA backend; no CUDA headers here on purpose. The core never includes this:
+// cuda/register.cpp hands these functions to the core's backend registry (core/backend.h).
 #pragma once
 #include "core/backend.h"
 
 namespace gler::cuda {
 
-// The backend of the current CUDA device (created on first use); throws when no GPU is present.
-Backend& backend();
-// Number of visible CUDA devices; 0 when there is no driver or GPU.
+// The backend of CUDA device `ordinal` (created on first use); throws when it does not exist.
+Backend& backend(int ordinal);
+// Number of visible CUDA devices (counted once); 0 when there is no driver or GPU.
 int device_count();
 
 }  // namespace gler::cuda

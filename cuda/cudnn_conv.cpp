@@ -3,14 +3,20 @@
 // backend is in this file so that the move touches nothing else.
 //
 // Per shape, a plan caches the descriptors and the algorithm chosen by cuDNN's heuristics
-// (cudnnGet*Algorithm_v7: no benchmarking, so the first call of a shape stays cheap and the choice
-// is deterministic). Workspaces come from the caching allocator. FP32 convolutions use FMA math
-// unless GLER_TF32=1: cuDNN's default math would silently use TF32 tensor cores on sm_80+.
+// (cudnnGet*Algorithm_v7: no benchmarking, so the first call of a shape stays cheap and the same
+// algorithm is chosen every run). Workspaces come from the caching allocator. FP32 convolutions
+// use FMA math unless GLER_TF32=1: cuDNN's default math would silently use TF32 tensor cores on
+// sm_80+. Some algorithms (several backward-filter and backward-data ones) accumulate with
+// atomics, so the same algorithm may still round differently from run to run: GLER_DETERMINISTIC=1
+// restricts the choice to those cuDNN reports as deterministic.
 #include <array>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "core/tensor.h"
 #include "cuda/check.h"
@@ -77,7 +83,8 @@ ConvKey make_key(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Te
 }
 
 struct ConvPlan {
-  ConvPlan(const ConvKey& k, bool tf32) : dtype(static_cast<DType>(k[17])) {
+  ConvPlan(const ConvKey& k, bool tf32, bool deterministic_only)
+      : dtype(static_cast<DType>(k[17])), deterministic(deterministic_only) {
     const cudnnDataType_t dt = cudnn_type(dtype);
     GLER_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x.get(), CUDNN_TENSOR_NCHW, dt, dim(k[0]), dim(k[1]), dim(k[2]), dim(k[3])));
     GLER_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w.get(), dt, CUDNN_TENSOR_NCHW, dim(k[4]), dim(k[5]), dim(k[6]), dim(k[7])));
@@ -97,8 +104,8 @@ struct ConvPlan {
                                   << ", " << c << ", " << h << ", " << wd << "] of the arguments");
   }
 
-  // The first algorithm of the heuristic ranking that works, fits the workspace limit and, in
-  // FP32 without GLER_TF32, does not use tensor cores.
+  // The first algorithm of the heuristic ranking that works, fits the workspace limit, in FP32
+  // without GLER_TF32 does not use tensor cores and, under GLER_DETERMINISTIC=1, is deterministic.
   template <class Perf>
   std::optional<AlgoChoice> pick(const Perf* perf, int count) const {
     for (int i = 0; i < count; ++i) {
@@ -106,9 +113,17 @@ struct ConvPlan {
       if (!allow_tensor_ops && (perf[i].mathType == CUDNN_TENSOR_OP_MATH ||
                                 perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
         continue;
+      if (deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
       return AlgoChoice{static_cast<int>(perf[i].algo), 0};
     }
     return std::nullopt;
+  }
+
+  // The error when pick() finds nothing, naming the restriction that may be the cause.
+  std::string no_algorithm(const char* pass) const {
+    std::string why = std::string("conv2d ") + pass + ": cuDNN offers no usable algorithm for this shape";
+    if (deterministic) why += " that is deterministic (GLER_DETERMINISTIC=1)";
+    return why;
   }
 
   const AlgoChoice& forward(cudnnHandle_t h) {
@@ -118,7 +133,7 @@ struct ConvPlan {
       GLER_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, x.get(), w.get(), conv.get(), y.get(),
                                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf));
       auto choice = pick(perf, got);
-      GLER_CHECK(choice, "conv2d forward: cuDNN offers no usable algorithm for this shape");
+      GLER_CHECK(choice, no_algorithm("forward"));
       GLER_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, x.get(), w.get(), conv.get(), y.get(),
                                                                static_cast<cudnnConvolutionFwdAlgo_t>(choice->algo),
                                                                &choice->workspace));
@@ -134,7 +149,7 @@ struct ConvPlan {
       GLER_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, w.get(), y.get(), conv.get(), x.get(),
                                                                    CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf));
       auto choice = pick(perf, got);
-      GLER_CHECK(choice, "conv2d backward-data: cuDNN offers no usable algorithm for this shape");
+      GLER_CHECK(choice, no_algorithm("backward-data"));
       GLER_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
           h, w.get(), y.get(), conv.get(), x.get(), static_cast<cudnnConvolutionBwdDataAlgo_t>(choice->algo),
           &choice->workspace));
@@ -150,7 +165,7 @@ struct ConvPlan {
       GLER_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
           h, x.get(), y.get(), conv.get(), w.get(), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf));
       auto choice = pick(perf, got);
-      GLER_CHECK(choice, "conv2d backward-filter: cuDNN offers no usable algorithm for this shape");
+      GLER_CHECK(choice, no_algorithm("backward-filter"));
       GLER_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
           h, x.get(), y.get(), conv.get(), w.get(), static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice->algo),
           &choice->workspace));
@@ -160,6 +175,7 @@ struct ConvPlan {
   }
 
   DType dtype;
+  bool deterministic;
   bool allow_tensor_ops = false;
   TensorDesc x, y, bias;
   FilterDesc w;
@@ -171,17 +187,24 @@ struct ConvPlan {
 
 class ConvPlanCache {
  public:
-  explicit ConvPlanCache(cudaStream_t stream) : handle_(stream) {}
+  explicit ConvPlanCache(cudaStream_t stream) : handle_(stream), deterministic_(deterministic_requested()) {}
   cudnnHandle_t handle() const { return handle_.get(); }
 
   ConvPlan& plan(const ConvKey& key, bool tf32) {
     auto it = plans_.find(key);
-    if (it == plans_.end()) it = plans_.emplace(key, std::make_unique<ConvPlan>(key, tf32)).first;
+    if (it == plans_.end()) it = plans_.emplace(key, std::make_unique<ConvPlan>(key, tf32, deterministic_)).first;
     return *it->second;
   }
 
  private:
+  static bool deterministic_requested() {
+    const char* v = std::getenv("GLER_DETERMINISTIC");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }
+
   CudnnHandle handle_;
+  // GLER_DETERMINISTIC=1 when the cache was made (the backend's first convolution).
+  bool deterministic_;
   std::map<ConvKey, std::unique_ptr<ConvPlan>> plans_;
 };
 
@@ -194,6 +217,7 @@ ConvPlanCache& CudaBackend::conv_plans() {
 
 void CudaBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
                                  Tensor& y) {
+  const DeviceScope scope = on_device();
   if (y.numel() == 0) return;
   ConvPlanCache& cache = conv_plans();
   ConvPlan& p = cache.plan(make_key(a, x, w, y), tf32());
@@ -209,6 +233,7 @@ void CudaBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Ten
 }
 
 void CudaBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) {
+  const DeviceScope scope = on_device();
   if (gx.numel() == 0) return;
   ConvPlanCache& cache = conv_plans();
   ConvPlan& p = cache.plan(make_key(a, gx, w, gy), tf32());
@@ -222,6 +247,7 @@ void CudaBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, co
 
 void CudaBackend::conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw,
                                          Tensor* gb) {
+  const DeviceScope scope = on_device();
   if (gw.numel() == 0) return;
   if (gy.numel() == 0) {  // an empty batch contributes nothing (and cuDNN rejects empty tensors)
     fill(gw, 0.0);

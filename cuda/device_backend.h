@@ -22,12 +22,30 @@ struct ConvPlanCacheDeleter {
   void operator()(ConvPlanCache* cache) const;
 };
 
+// Makes one device current for a scope and restores the previous one (no CUDA call when it
+// already is current): every member of CudaBackend that touches the GPU opens one, so work for
+// cuda:1 never lands in cuda:0's context, whatever device the calling thread had selected.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int ordinal);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_;
+  int ordinal_;
+};
+
 class CudaBackend final : public Backend {
  public:
+  // Construct with `ordinal` current (inside a DeviceScope): the stream, the allocator's blocks,
+  // the staging buffers and the cuBLAS handle all belong to the device current at construction.
   explicit CudaBackend(int ordinal);
   ~CudaBackend() override = default;
 
-  Device device() const override { return Device::CUDA; }
+  Device device() const override { return Device::cuda(ordinal_); }
+  DeviceScope on_device() const { return DeviceScope(ordinal_); }
   int ordinal() const { return ordinal_; }
   cudaStream_t stream() const { return stream_.get(); }
   // GLER_TF32=1 in the environment when the backend was created.

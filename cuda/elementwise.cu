@@ -15,7 +15,7 @@ namespace {
 template <class T>
 void fill_typed(cudaStream_t s, Tensor& out, double value) {
   T* p = out.data<T>();
-  const T v = static_cast<T>(value);  // converted on the host, exactly as the CPU does
+  const T v = convert<T>(value);  // converted on the host, exactly as the CPU does
   for_each(s, out.numel(), "fill", [=] __device__(std::int64_t i) { p[i] = v; });
 }
 
@@ -23,17 +23,7 @@ template <class S, class D>
 void cast_typed(cudaStream_t s, const Tensor& src, Tensor& dst) {
   const S* ps = src.data<S>();
   D* pd = dst.data<D>();
-  for_each(s, src.numel(), "cast", [=] __device__(std::int64_t i) { pd[i] = static_cast<D>(ps[i]); });
-}
-
-template <class S>
-void cast_from(cudaStream_t s, const Tensor& src, Tensor& dst) {
-  switch (dst.dtype()) {
-    case DType::f32: return cast_typed<S, float>(s, src, dst);
-    case DType::f64: return cast_typed<S, double>(s, src, dst);
-    case DType::i64: return cast_typed<S, std::int64_t>(s, src, dst);
-    case DType::u8: return cast_typed<S, std::uint8_t>(s, src, dst);
-  }
+  for_each(s, src.numel(), "cast", [=] __device__(std::int64_t i) { pd[i] = convert<D>(ps[i]); });
 }
 
 // The random transforms use __dmul_rn/__dadd_rn: nvcc would otherwise contract a*b+c into one
@@ -94,43 +84,42 @@ void unary_backward_typed(cudaStream_t s, UnaryOp op, const Tensor& x, const Ten
 }  // namespace
 
 void CudaBackend::fill(Tensor& out, double value) {
-  switch (out.dtype()) {
-    case DType::f32: return fill_typed<float>(stream(), out, value);
-    case DType::f64: return fill_typed<double>(stream(), out, value);
-    case DType::i64: return fill_typed<std::int64_t>(stream(), out, value);
-    case DType::u8: return fill_typed<std::uint8_t>(stream(), out, value);
-  }
+  const DeviceScope scope = on_device();
+  dispatch_dtype(out.dtype(), [&]<class T>() { fill_typed<T>(stream(), out, value); });
 }
 
 void CudaBackend::cast(const Tensor& src, Tensor& dst) {
-  switch (src.dtype()) {
-    case DType::f32: return cast_from<float>(stream(), src, dst);
-    case DType::f64: return cast_from<double>(stream(), src, dst);
-    case DType::i64: return cast_from<std::int64_t>(stream(), src, dst);
-    case DType::u8: return cast_from<std::uint8_t>(stream(), src, dst);
-  }
+  const DeviceScope scope = on_device();
+  dispatch_dtype(src.dtype(), [&]<class S>() {
+    dispatch_dtype(dst.dtype(), [&]<class D>() { cast_typed<S, D>(stream(), src, dst); });
+  });
 }
 
 void CudaBackend::random_uniform(Tensor& out, std::uint64_t seed, std::uint64_t offset, double lo, double hi) {
+  const DeviceScope scope = on_device();
   dispatch_float(out.dtype(), "random_uniform",
                  [&]<class T>() { uniform_typed<T>(stream(), out, seed, offset, lo, hi); });
 }
 
 void CudaBackend::random_normal(Tensor& out, std::uint64_t seed, std::uint64_t offset, double mean, double std) {
+  const DeviceScope scope = on_device();
   dispatch_float(out.dtype(), "random_normal",
                  [&]<class T>() { normal_typed<T>(stream(), out, seed, offset, mean, std); });
 }
 
 void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  const DeviceScope scope = on_device();
   dispatch_float(out.dtype(), "binary op", [&]<class T>() { binary_typed<T>(stream(), op, a, b, out); });
 }
 
 void CudaBackend::unary(UnaryOp op, const Tensor& x, double alpha, Tensor& y) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "unary op", [&]<class T>() { unary_typed<T>(stream(), op, x, alpha, y); });
 }
 
 void CudaBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy, double alpha,
                                  Tensor& gx) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "unary backward",
                  [&]<class T>() { unary_backward_typed<T>(stream(), op, x, y, gy, alpha, gx); });
 }

@@ -2,6 +2,8 @@
 // divisor rule; these follow PyTorch's kernels exactly: the output size comes from the caller
 // (ceil_mode only changes it), max-pool indices are flat h*W+w within each plane and a NaN wins
 // (the last one), average pooling clips windows at H+pad and divides by the clipped or padded size.
+// Both backwards gather (one thread per input element), so they need no atomics and are
+// reproducible run to run.
 #include <cstdint>
 
 #include "core/tensor.h"
@@ -39,6 +41,20 @@ __device__ AvgWindow avg_window(const Pool2dArgs& a, const PoolGeometry& g, std:
   return {h0, h1, w0, w1, a.count_include_pad ? padded_size : (h1 - h0) * (w1 - w0)};
 }
 
+// The outputs whose window covers input row h, column w: [ph0, ph1) x [pw0, pw1), from
+// ph*stride - pad <= h < ph*stride - pad + kernel (the last window may reach past the padding
+// under ceil_mode; the caller's output size bounds the range).
+struct Covering {
+  std::int64_t ph0, ph1, pw0, pw1;
+};
+
+__device__ Covering covering(const Pool2dArgs& a, const PoolGeometry& g, std::int64_t h, std::int64_t w) {
+  return {h + a.pad_h < a.kernel_h ? 0 : (h + a.pad_h - a.kernel_h) / a.stride_h + 1,
+          min((h + a.pad_h) / a.stride_h + 1, g.p),
+          w + a.pad_w < a.kernel_w ? 0 : (w + a.pad_w - a.kernel_w) / a.stride_w + 1,
+          min((w + a.pad_w) / a.stride_w + 1, g.q)};
+}
+
 template <class T>
 void max_forward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& x, Tensor& y, Tensor& indices) {
   const PoolGeometry g = geometry_of(x, y);
@@ -67,17 +83,26 @@ void max_forward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& x, Ten
   });
 }
 
+// Each input element sums the gradients of the covering windows whose argmax it is. Every
+// argmax lies inside its window (windows are never empty: padding is at most half the kernel),
+// so no contribution is missed, and the windows are visited row-major, the order in which the
+// CPU scatters them: the sums are bit-identical to the CPU's.
 template <class T>
-void max_backward_typed(cudaStream_t s, const Tensor& gy, const Tensor& indices, Tensor& gx) {
+void max_backward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& gy, const Tensor& indices, Tensor& gx) {
   const PoolGeometry g = geometry_of(gx, gy);
   const T* pgy = gy.data<T>();
   const std::int64_t* pi = indices.data<std::int64_t>();
   T* pgx = gx.data<T>();
-  GLER_CUDA_CHECK(cudaMemsetAsync(pgx, 0, gx.nbytes(), s));
-  // Overlapping windows may pick the same input: accumulate atomically.
-  for_each(s, gy.numel(), "max_pool2d backward", [=] __device__(std::int64_t t) {
-    const std::int64_t plane = t / (g.p * g.q);
-    atomicAdd(pgx + plane * g.h * g.w + pi[t], pgy[t]);
+  for_each(s, gx.numel(), "max_pool2d backward", [=] __device__(std::int64_t t) {
+    const std::int64_t plane = t / (g.h * g.w), r = t % (g.h * g.w);
+    const Covering c = covering(a, g, r / g.w, r % g.w);
+    const T* gp = pgy + plane * g.p * g.q;
+    const std::int64_t* ip = pi + plane * g.p * g.q;
+    T sum = 0;
+    for (std::int64_t ph = c.ph0; ph < c.ph1; ++ph)
+      for (std::int64_t pw = c.pw0; pw < c.pw1; ++pw)
+        if (ip[ph * g.q + pw] == r) sum += gp[ph * g.q + pw];
+    pgx[t] = sum;
   });
 }
 
@@ -101,23 +126,19 @@ void avg_forward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& x, Ten
   });
 }
 
-// One thread per input element gathers from the outputs whose window covers it (deterministic,
-// no atomics): outputs ph with ph*stride - pad <= h < ph*stride - pad + kernel.
+// Each input element sums gy / divisor over the windows that cover it.
 template <class T>
 void avg_backward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& gy, Tensor& gx) {
   const PoolGeometry g = geometry_of(gx, gy);
   const T* pgy = gy.data<T>();
   T* pgx = gx.data<T>();
   for_each(s, gx.numel(), "avg_pool2d backward", [=] __device__(std::int64_t t) {
-    const std::int64_t plane = t / (g.h * g.w), r = t % (g.h * g.w), h = r / g.w, w = r % g.w;
-    const std::int64_t ph0 = h + a.pad_h < a.kernel_h ? 0 : (h + a.pad_h - a.kernel_h) / a.stride_h + 1;
-    const std::int64_t ph1 = min((h + a.pad_h) / a.stride_h + 1, g.p);
-    const std::int64_t pw0 = w + a.pad_w < a.kernel_w ? 0 : (w + a.pad_w - a.kernel_w) / a.stride_w + 1;
-    const std::int64_t pw1 = min((w + a.pad_w) / a.stride_w + 1, g.q);
+    const std::int64_t plane = t / (g.h * g.w), r = t % (g.h * g.w);
+    const Covering c = covering(a, g, r / g.w, r % g.w);
     const T* gp = pgy + plane * g.p * g.q;
     T sum = 0;
-    for (std::int64_t ph = ph0; ph < ph1; ++ph)
-      for (std::int64_t pw = pw0; pw < pw1; ++pw)
+    for (std::int64_t ph = c.ph0; ph < c.ph1; ++ph)
+      for (std::int64_t pw = c.pw0; pw < c.pw1; ++pw)
         sum += gp[ph * g.q + pw] / static_cast<T>(avg_window(a, g, ph, pw).divisor);
     pgx[t] = sum;
   });
@@ -126,18 +147,23 @@ void avg_backward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& gy, T
 }  // namespace
 
 void CudaBackend::max_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y, Tensor& indices) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() { max_forward_typed<T>(stream(), a, x, y, indices); });
 }
 
-void CudaBackend::max_pool2d_backward(const Pool2dArgs&, const Tensor& gy, const Tensor& indices, Tensor& gx) {
-  dispatch_float(gy.dtype(), "max_pool2d backward", [&]<class T>() { max_backward_typed<T>(stream(), gy, indices, gx); });
+void CudaBackend::max_pool2d_backward(const Pool2dArgs& a, const Tensor& gy, const Tensor& indices, Tensor& gx) {
+  const DeviceScope scope = on_device();
+  dispatch_float(gy.dtype(), "max_pool2d backward",
+                 [&]<class T>() { max_backward_typed<T>(stream(), a, gy, indices, gx); });
 }
 
 void CudaBackend::avg_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "avg_pool2d", [&]<class T>() { avg_forward_typed<T>(stream(), a, x, y); });
 }
 
 void CudaBackend::avg_pool2d_backward(const Pool2dArgs& a, const Tensor& gy, Tensor& gx) {
+  const DeviceScope scope = on_device();
   dispatch_float(gy.dtype(), "avg_pool2d backward", [&]<class T>() { avg_backward_typed<T>(stream(), a, gy, gx); });
 }
 

@@ -73,10 +73,12 @@ void backward_typed(cudaStream_t st, const Tensor& x, const Tensor& slope, const
 }  // namespace
 
 void CudaBackend::prelu_forward(const Tensor& x, const Tensor& slope, Tensor& y) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "prelu", [&]<class T>() { forward_typed<T>(stream(), x, slope, y); });
 }
 
 void CudaBackend::prelu_backward(const Tensor& x, const Tensor& slope, const Tensor& gy, Tensor& gx, Tensor* gslope) {
+  const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "prelu backward", [&]<class T>() { backward_typed<T>(stream(), x, slope, gy, gx, gslope); });
 }
 

@@ -48,6 +48,10 @@ BatchNormSaved batch_norm_forward(const Tensor& x, const Tensor& weight, const T
     Tensor rm_out = rm, rv_out = rv;
     x.backend().batch_norm_train(x, ptr(s.weight), ptr(s.bias), eps, momentum, rm.defined() ? &rm_out : nullptr,
                                  rv.defined() ? &rv_out : nullptr, y, s.mean, s.invstd);
+    if (rm.defined()) {  // the running statistics were updated in place
+      rm.bump_version();
+      rv.bump_version();
+    }
   } else {
     s.running_mean = rm;
     s.running_var = rv;
@@ -130,10 +134,19 @@ BatchNorm::BatchNorm(std::int64_t num_features, double eps_, double momentum_, b
   running_mean = register_buffer("running_mean", Tensor::zeros({num_features}));
   running_var = register_buffer("running_var", Tensor::full({num_features}, 1.0));
   num_batches_tracked = register_buffer("num_batches_tracked", Tensor::scalar(0, DType::i64));
+  counted_storage_ = num_batches_tracked.impl().storage;
+  counted_version_ = num_batches_tracked.version();
 }
 
 void BatchNorm::count_batch() const {
-  if (is_training()) num_batches_tracked.fill_(num_batches_tracked.item() + 1);
+  if (!is_training()) return;
+  const std::shared_ptr<Storage>& storage = num_batches_tracked.impl().storage;
+  // Written by someone else since the last count (a loaded state dict, a move): read it back once.
+  if (counted_storage_.lock() != storage || counted_version_ != num_batches_tracked.version())
+    batches_ = num_batches_tracked.to_vector<std::int64_t>().front();
+  num_batches_tracked.fill_(static_cast<double>(++batches_));  // a kernel launch on the GPU, no sync
+  counted_storage_ = storage;
+  counted_version_ = num_batches_tracked.version();
 }
 
 Tensor BatchNorm::run(const Tensor& x) const {

@@ -3,6 +3,7 @@
 // and running statistics in eval. Names and order as PyTorch: weight, bias, running_mean,
 // running_var, num_batches_tracked (i64 scalar).
 #pragma once
+#include <memory>
 #include "core/module.h"
 
 namespace gler::layers {
@@ -45,6 +46,11 @@ class BatchNorm : public Module {
 
  private:
   void count_batch() const;
+  // Host mirror of num_batches_tracked, so counting a batch never reads the device back; it is
+  // re-read once whenever the buffer was written by anyone else (a loaded state dict, a move).
+  mutable std::int64_t batches_ = 0;
+  mutable std::weak_ptr<Storage> counted_storage_;
+  mutable std::uint64_t counted_version_ = 0;
 };
 
 // x [N, C] or [N, C, L].

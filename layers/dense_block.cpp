@@ -149,6 +149,10 @@ DenseBlock::DenseBlock(int num_layers, std::int64_t in_channels_, std::int64_t b
 Tensor DenseBlock::forward(const Tensor& x, Generator* gen) const {
   GLER_CHECK(x.ndim() == 4 && x.size(1) == in_channels && is_floating(x.dtype()),
              "DenseBlock expects a floating input [N, " << in_channels << ", H, W], got " << describe(x));
+  // The block calls backend kernels on every layer's tensors directly: check them all first, so a
+  // parameter left on another device or in another dtype is named instead of dereferenced.
+  for (const auto& [name, t] : state_dict())
+    check_operand(t, "DenseBlock", name.c_str(), x.device(), is_floating(t.dtype()) ? x.dtype() : t.dtype());
   const std::size_t count = layers.size();
   Geometry g{x.size(0), x.size(2), x.size(3), x.size(2) * x.size(3), x.size(0) * x.size(2) * x.size(3),
              in_channels, growth_rate, layers[0]->conv1.weight.size(0)};

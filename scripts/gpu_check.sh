@@ -4,6 +4,8 @@
 # architecture and cuDNN, configures and builds the GPU targets, runs `ctest -L gpu`, runs
 # compute-sanitizer memcheck on one short GPU test, runs the benchmarks if they exist, and writes
 # logs plus summary.txt under $OUT (default ./gpu_out). The table of results is printed last.
+# The gpu tests (tests/cuda) get GLER_DETERMINISTIC=1 from ctest: deterministic cuDNN convolutions,
+# checked by test_cuda_determinism; nothing here overrides it. summary.txt lists each test's result.
 # Dependencies: the machine has no apt and no network. If .gpu-deps/ holds .deb files (made here
 # by scripts/gpu_deps.sh and sent with carry [".gpu-deps"]), they are unpacked under
 # /tmp/gler-gpu-deps and the configure and the tests use them; otherwise only what is missing
@@ -221,7 +223,7 @@ elif [[ "${RESULT[build]}" != ok ]]; then
   skip ctest-gpu "build failed"
 else
   stage ctest-gpu 240 ctest.log ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 200
-  grep -E "tests passed|tests failed|Skipped|\*\*\*Failed|Not Run" "$OUT/ctest.log" | tee -a "$OUT/summary.txt" || true
+  grep -E "Test +#[0-9]+:|tests passed|tests failed|Skipped|\*\*\*Failed|Not Run" "$OUT/ctest.log" | tee -a "$OUT/summary.txt" || true
 fi
 
 if [[ -z "$SANITIZER" ]]; then

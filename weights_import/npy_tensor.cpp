@@ -1,20 +1,19 @@
 // NdArray -> Tensor conversion; separate from npy.cpp so the readers build without gler_core.
 #include <cstring>
-#include <type_traits>
 
 #include "core/error.h"
-#include "weights_import/half.h"
+#include "core/half.h"
 #include "weights_import/npy.h"
 
 namespace gler::wi {
 namespace {
 
 template <class Src, class Dst>
-void convert(const std::uint8_t* src, Dst* dst, std::int64_t n) {
+void convert_array(const std::uint8_t* src, Dst* dst, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     Src v;
     std::memcpy(&v, src + i * static_cast<std::int64_t>(sizeof(Src)), sizeof(Src));
-    dst[i] = static_cast<Dst>(v);
+    dst[i] = gler::convert<Dst>(v);
   }
 }
 
@@ -33,34 +32,22 @@ Tensor to_tensor(const NdArray& a, DType dtype) {
   auto fill = [&](auto* dst) {
     const std::uint8_t* s = a.data.data();
     switch (kind * 16 + static_cast<int>(size)) {
-      case 'f' * 16 + 2: {
-        for (std::int64_t i = 0; i < n; ++i) {
-          std::uint16_t h;
-          std::memcpy(&h, s + 2 * i, 2);
-          dst[i] = static_cast<std::remove_pointer_t<decltype(dst)>>(half_to_float(h));
-        }
-        break;
-      }
-      case 'f' * 16 + 4: convert<float>(s, dst, n); break;
-      case 'f' * 16 + 8: convert<double>(s, dst, n); break;
-      case 'i' * 16 + 1: convert<std::int8_t>(s, dst, n); break;
-      case 'i' * 16 + 2: convert<std::int16_t>(s, dst, n); break;
-      case 'i' * 16 + 4: convert<std::int32_t>(s, dst, n); break;
-      case 'i' * 16 + 8: convert<std::int64_t>(s, dst, n); break;
-      case 'u' * 16 + 1: convert<std::uint8_t>(s, dst, n); break;
-      case 'u' * 16 + 2: convert<std::uint16_t>(s, dst, n); break;
-      case 'u' * 16 + 4: convert<std::uint32_t>(s, dst, n); break;
-      case 'u' * 16 + 8: convert<std::uint64_t>(s, dst, n); break;
-      case 'b' * 16 + 1: convert<std::uint8_t>(s, dst, n); break;
+      case 'f' * 16 + 2: convert_array<f16_t>(s, dst, n); break;
+      case 'f' * 16 + 4: convert_array<float>(s, dst, n); break;
+      case 'f' * 16 + 8: convert_array<double>(s, dst, n); break;
+      case 'i' * 16 + 1: convert_array<std::int8_t>(s, dst, n); break;
+      case 'i' * 16 + 2: convert_array<std::int16_t>(s, dst, n); break;
+      case 'i' * 16 + 4: convert_array<std::int32_t>(s, dst, n); break;
+      case 'i' * 16 + 8: convert_array<std::int64_t>(s, dst, n); break;
+      case 'u' * 16 + 1: convert_array<std::uint8_t>(s, dst, n); break;
+      case 'u' * 16 + 2: convert_array<std::uint16_t>(s, dst, n); break;
+      case 'u' * 16 + 4: convert_array<std::uint32_t>(s, dst, n); break;
+      case 'u' * 16 + 8: convert_array<std::uint64_t>(s, dst, n); break;
+      case 'b' * 16 + 1: convert_array<std::uint8_t>(s, dst, n); break;
       default: GLER_FAIL("cannot convert NumPy dtype '" << a.descr << "' to a tensor");
     }
   };
-  switch (dtype) {
-    case DType::f32: fill(t.data<float>()); break;
-    case DType::f64: fill(t.data<double>()); break;
-    case DType::i64: fill(t.data<std::int64_t>()); break;
-    case DType::u8: fill(t.data<std::uint8_t>()); break;
-  }
+  dispatch_dtype(dtype, [&]<class T>() { fill(t.data<T>()); });
   return t;
 }
 

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <new>
 
+#include "core/backend.h"
 #include "core/error.h"
 
 namespace gler::cli {
@@ -94,6 +95,14 @@ std::vector<std::string> split_list(const std::string& s, char sep) {
   return out;
 }
 
+Device device_option(const Args& args) {
+  const std::optional<std::string> text = args.get("--device");
+  if (!text) return cuda_available() ? Device::CUDA : Device::CPU;
+  const Device device = parse_device(*text);
+  check_device_usable(device);
+  return device;
+}
+
 int run_main(int argc, char** argv, const std::string& usage, const std::function<int(int, char**)>& body) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -109,6 +118,8 @@ int run_main(int argc, char** argv, const std::string& usage, const std::functio
     std::cerr << "error: out of memory\n";
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "error: unexpected failure (an exception that is not a std::exception)\n";
   }
   return 2;
 }

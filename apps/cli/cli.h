@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
+
 namespace gler::cli {
 
 class Args {
@@ -30,10 +32,16 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+// The --device option of every tool: "cpu", "cuda" or "cuda:N", checked against what this build
+// and machine have (a clear error otherwise). Without the option: cuda:0 when a GPU is present,
+// else the CPU.
+Device device_option(const Args& args);
+
 // Splits "a,b,c" into its parts (empty input gives no parts).
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 
-// Runs body; prints usage on --help/-h (exit 0) and maps every exception to `error: ...`, exit 2.
+// Runs body; prints usage on --help/-h (exit 0) and maps every exception, of any type, to one
+// `error: ...` line and exit 2.
 int run_main(int argc, char** argv, const std::string& usage, const std::function<int(int, char**)>& body);
 
 }  // namespace gler::cli

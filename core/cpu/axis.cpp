@@ -19,9 +19,9 @@ std::int64_t checked_index(std::int64_t j, std::int64_t n) {
 
 void CpuBackend::reduce(ReduceOp op, const Tensor& x, AxisView v, Tensor& out, Tensor* indices) {
   dispatch_float(x.dtype(), "reduce", [&]<class T>() {
-    const T* px = x.data<T>();
-    T* po = out.data<T>();
-    std::int64_t* pi = indices ? indices->data<std::int64_t>() : nullptr;
+    const T* px = x.host_data<T>();
+    T* po = out.host_data<T>();
+    std::int64_t* pi = indices ? indices->host_data<std::int64_t>() : nullptr;
     const std::int64_t total = v.outer * v.inner;
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t t = 0; t < total; ++t) {
@@ -51,8 +51,8 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, AxisView v, Tensor& out, T
 
 void CpuBackend::broadcast_axis(const Tensor& g, AxisView v, double scale, Tensor& out) {
   dispatch_float(g.dtype(), "broadcast_axis", [&]<class T>() {
-    const T* pg = g.data<T>();
-    T* po = out.data<T>();
+    const T* pg = g.host_data<T>();
+    T* po = out.host_data<T>();
     const T s = static_cast<T>(scale);
 #pragma omp parallel for if (out.numel() > kParallelGrain)
     for (std::int64_t o = 0; o < v.outer; ++o)
@@ -63,9 +63,9 @@ void CpuBackend::broadcast_axis(const Tensor& g, AxisView v, double scale, Tenso
 
 void CpuBackend::gather_axis(const Tensor& x, const Tensor& idx, AxisView v, Tensor& out) {
   dispatch_float(x.dtype(), "gather", [&]<class T>() {
-    const T* px = x.data<T>();
-    const std::int64_t* pi = idx.data<std::int64_t>();
-    T* po = out.data<T>();
+    const T* px = x.host_data<T>();
+    const std::int64_t* pi = idx.host_data<std::int64_t>();
+    T* po = out.host_data<T>();
     for (std::int64_t o = 0; o < v.outer; ++o)
       for (std::int64_t i = 0; i < v.inner; ++i) {
         const std::int64_t j = checked_index(pi[o * v.inner + i], v.n);
@@ -76,9 +76,9 @@ void CpuBackend::gather_axis(const Tensor& x, const Tensor& idx, AxisView v, Ten
 
 void CpuBackend::scatter_add_axis(const Tensor& g, const Tensor& idx, AxisView v, Tensor& out) {
   dispatch_float(g.dtype(), "scatter_add", [&]<class T>() {
-    const T* pg = g.data<T>();
-    const std::int64_t* pi = idx.data<std::int64_t>();
-    T* po = out.data<T>();
+    const T* pg = g.host_data<T>();
+    const std::int64_t* pi = idx.host_data<std::int64_t>();
+    T* po = out.host_data<T>();
     for (std::int64_t o = 0; o < v.outer; ++o)
       for (std::int64_t i = 0; i < v.inner; ++i) {
         const std::int64_t j = checked_index(pi[o * v.inner + i], v.n);
@@ -89,8 +89,8 @@ void CpuBackend::scatter_add_axis(const Tensor& g, const Tensor& idx, AxisView v
 
 void CpuBackend::softmax(const Tensor& x, AxisView v, bool log, Tensor& y) {
   dispatch_float(x.dtype(), "softmax", [&]<class T>() {
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
+    const T* px = x.host_data<T>();
+    T* py = y.host_data<T>();
     const std::int64_t total = v.outer * v.inner;
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t t = 0; t < total; ++t) {
@@ -113,9 +113,9 @@ void CpuBackend::softmax(const Tensor& x, AxisView v, bool log, Tensor& y) {
 
 void CpuBackend::softmax_backward(const Tensor& y, const Tensor& gy, AxisView v, bool log, Tensor& gx) {
   dispatch_float(y.dtype(), "softmax backward", [&]<class T>() {
-    const T* py = y.data<T>();
-    const T* pg = gy.data<T>();
-    T* pgx = gx.data<T>();
+    const T* py = y.host_data<T>();
+    const T* pg = gy.host_data<T>();
+    T* pgx = gx.host_data<T>();
     const std::int64_t total = v.outer * v.inner;
 #pragma omp parallel for if (y.numel() > kParallelGrain)
     for (std::int64_t t = 0; t < total; ++t) {
@@ -152,8 +152,8 @@ void CpuBackend::copy_rows(const Tensor& src, std::int64_t src_stride, std::int6
     return;
   }
   dispatch_float(src.dtype(), "copy_rows", [&]<class T>() {
-    const T* s = src.data<T>();
-    T* d = dst.data<T>();
+    const T* s = src.host_data<T>();
+    T* d = dst.host_data<T>();
 #pragma omp parallel for if (rows * len > kParallelGrain)
     for (std::int64_t r = 0; r < rows; ++r)
       for (std::int64_t j = 0; j < len; ++j) d[r * dst_stride + dst_offset + j] += s[r * src_stride + src_offset + j];

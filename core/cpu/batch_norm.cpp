@@ -22,7 +22,7 @@ NCS ncs_view(const Tensor& x, std::int64_t channels) {
 
 template <class T>
 const T* ptr_or_null(const Tensor* t) {
-  return t ? t->data<T>() : nullptr;
+  return t ? t->host_data<T>() : nullptr;
 }
 }  // namespace
 
@@ -31,14 +31,14 @@ void CpuBackend::batch_norm_train(const Tensor& x, const Tensor* gamma, const Te
                                   Tensor& save_mean, Tensor& save_invstd) {
   dispatch_float(x.dtype(), "batch_norm", [&]<class T>() {
     const NCS v = ncs_view(x, save_mean.numel());
-    const T* px = x.data<T>();
+    const T* px = x.host_data<T>();
     const T* pg = ptr_or_null<T>(gamma);
     const T* pb = ptr_or_null<T>(beta);
-    T* prm = running_mean ? running_mean->data<T>() : nullptr;
-    T* prv = running_var ? running_var->data<T>() : nullptr;
-    T* py = y.data<T>();
-    T* pm = save_mean.data<T>();
-    T* pi = save_invstd.data<T>();
+    T* prm = running_mean ? running_mean->host_data<T>() : nullptr;
+    T* prv = running_var ? running_var->host_data<T>() : nullptr;
+    T* py = y.host_data<T>();
+    T* pm = save_mean.host_data<T>();
+    T* pi = save_invstd.host_data<T>();
     const std::int64_t count = v.n * v.s;
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < v.c; ++c) {
@@ -73,12 +73,12 @@ void CpuBackend::batch_norm_eval(const Tensor& x, const Tensor* gamma, const Ten
                                  const Tensor& running_mean, const Tensor& running_var, Tensor& y) {
   dispatch_float(x.dtype(), "batch_norm", [&]<class T>() {
     const NCS v = ncs_view(x, running_mean.numel());
-    const T* px = x.data<T>();
+    const T* px = x.host_data<T>();
     const T* pg = ptr_or_null<T>(gamma);
     const T* pb = ptr_or_null<T>(beta);
-    const T* prm = running_mean.data<T>();
-    const T* prv = running_var.data<T>();
-    T* py = y.data<T>();
+    const T* prm = running_mean.host_data<T>();
+    const T* prv = running_var.host_data<T>();
+    T* py = y.host_data<T>();
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < v.c; ++c) {
       const T invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(prv[c]) + eps));
@@ -99,14 +99,14 @@ void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gy, const Te
                                      const Tensor& save_invstd, Tensor& gx, Tensor* ggamma, Tensor* gbeta) {
   dispatch_float(x.dtype(), "batch_norm backward", [&]<class T>() {
     const NCS v = ncs_view(x, save_mean.numel());
-    const T* px = x.data<T>();
-    const T* pgy = gy.data<T>();
+    const T* px = x.host_data<T>();
+    const T* pgy = gy.host_data<T>();
     const T* pg = ptr_or_null<T>(gamma);
-    const T* pm = save_mean.data<T>();
-    const T* pi = save_invstd.data<T>();
-    T* pgx = gx.data<T>();
-    T* pgg = ggamma ? ggamma->data<T>() : nullptr;
-    T* pgb = gbeta ? gbeta->data<T>() : nullptr;
+    const T* pm = save_mean.host_data<T>();
+    const T* pi = save_invstd.host_data<T>();
+    T* pgx = gx.host_data<T>();
+    T* pgg = ggamma ? ggamma->host_data<T>() : nullptr;
+    T* pgb = gbeta ? gbeta->host_data<T>() : nullptr;
     const double count = static_cast<double>(v.n * v.s);
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < v.c; ++c) {
@@ -136,10 +136,10 @@ void CpuBackend::batch_norm_eval_backward(const Tensor& gy, const Tensor* gamma,
                                           Tensor& gx) {
   dispatch_float(gy.dtype(), "batch_norm backward", [&]<class T>() {
     const NCS v = ncs_view(gy, running_var.numel());
-    const T* pgy = gy.data<T>();
+    const T* pgy = gy.host_data<T>();
     const T* pg = ptr_or_null<T>(gamma);
-    const T* prv = running_var.data<T>();
-    T* pgx = gx.data<T>();
+    const T* prv = running_var.host_data<T>();
+    T* pgx = gx.host_data<T>();
 #pragma omp parallel for if (gy.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < v.c; ++c) {
       const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(prv[c]) + eps)) * (pg ? pg[c] : T(1));

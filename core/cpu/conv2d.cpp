@@ -160,10 +160,10 @@ void CpuBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tens
 #endif
   const Geometry g(a, x, w, y);
   dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
-    const T* px = x.data<T>();
-    const T* pw = w.data<T>();
-    const T* pb = bias ? bias->data<T>() : nullptr;
-    T* py = y.data<T>();
+    const T* px = x.host_data<T>();
+    const T* pw = w.host_data<T>();
+    const T* pb = bias ? bias->host_data<T>() : nullptr;
+    T* py = y.host_data<T>();
     for_each_sample(g, [&](std::int64_t n) {
       T* col = g.direct ? nullptr : scratch<T>(static_cast<std::size_t>(g.rows() * g.pixels()));
       for (std::int64_t gi = 0; gi < g.groups; ++gi) {
@@ -187,9 +187,9 @@ void CpuBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, con
 #endif
   const Geometry g(a, gx, w, gy);
   dispatch_float(gy.dtype(), "conv2d_backward_data", [&]<class T>() {
-    const T* pgy = gy.data<T>();
-    const T* pw = w.data<T>();
-    T* pgx = gx.data<T>();
+    const T* pgy = gy.host_data<T>();
+    const T* pw = w.host_data<T>();
+    T* pgx = gx.host_data<T>();
     for_each_sample(g, [&](std::int64_t n) {
       T* col = g.direct ? nullptr : scratch<T>(static_cast<std::size_t>(g.rows() * g.pixels()));
       for (std::int64_t gi = 0; gi < g.groups; ++gi) {
@@ -214,9 +214,9 @@ void CpuBackend::conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, co
 #endif
   const Geometry g(a, x, gw, gy);
   dispatch_float(x.dtype(), "conv2d_backward_filter", [&]<class T>() {
-    const T* px = x.data<T>();
-    const T* pgy = gy.data<T>();
-    T* pgw = gw.data<T>();
+    const T* px = x.host_data<T>();
+    const T* pgy = gy.host_data<T>();
+    T* pgw = gw.host_data<T>();
     const std::int64_t wsize = gw.numel();
     // Each thread sums its samples into its own gW (thread 0's is gw itself), overwriting it at
     // its first sample; the others are added into gw at the end. Samples are assigned statically,
@@ -245,7 +245,7 @@ void CpuBackend::conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, co
           if (used[static_cast<std::size_t>(t)]) pgw[i] += partial[static_cast<std::size_t>((t - 1) * wsize + i)];
     }
     if (gb) {
-      T* pgb = gb->data<T>();
+      T* pgb = gb->host_data<T>();
       for (std::int64_t k = 0; k < g.K; ++k) {
         double s = 0;  // N·P·Q terms: a double sum keeps f32 at full precision
         for (std::int64_t n = 0; n < g.N; ++n) {

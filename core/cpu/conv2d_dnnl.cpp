@@ -206,36 +206,36 @@ void forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor
   const Descs d(a, x, w, y);
   const Entry& e = cached(Pass::forward, a, x, w, y, bias != nullptr);
   if (bias)
-    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.data<float>()), false},
-            {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.data<float>()), false},
-            {DNNL_ARG_BIAS, d.bias, d.bias, const_cast<float*>(bias->data<float>()), false},
-            {DNNL_ARG_DST, d.dst, e.dst, y.data<float>(), true}});
+    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
+            {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.host_data<float>()), false},
+            {DNNL_ARG_BIAS, d.bias, d.bias, const_cast<float*>(bias->host_data<float>()), false},
+            {DNNL_ARG_DST, d.dst, e.dst, y.host_data<float>(), true}});
   else
-    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.data<float>()), false},
-            {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.data<float>()), false},
-            {DNNL_ARG_DST, d.dst, e.dst, y.data<float>(), true}});
+    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
+            {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.host_data<float>()), false},
+            {DNNL_ARG_DST, d.dst, e.dst, y.host_data<float>(), true}});
 }
 
 void backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) {
   const Descs d(a, gx, w, gy);
   const Entry& e = cached(Pass::backward_data, a, gx, w, gy, false);
-  run(e, {{DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.data<float>()), false},
-          {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.data<float>()), false},
-          {DNNL_ARG_DIFF_SRC, d.src, e.src, gx.data<float>(), true}});
+  run(e, {{DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.host_data<float>()), false},
+          {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.host_data<float>()), false},
+          {DNNL_ARG_DIFF_SRC, d.src, e.src, gx.host_data<float>(), true}});
 }
 
 void backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw, Tensor* gb) {
   const Descs d(a, x, gw, gy);
   const Entry& e = cached(Pass::backward_filter, a, x, gw, gy, gb != nullptr);
   if (gb)
-    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.data<float>()), false},
-            {DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.data<float>()), false},
-            {DNNL_ARG_DIFF_WEIGHTS, d.weights, e.weights, gw.data<float>(), true},
-            {DNNL_ARG_DIFF_BIAS, d.bias, d.bias, gb->data<float>(), true}});
+    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
+            {DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.host_data<float>()), false},
+            {DNNL_ARG_DIFF_WEIGHTS, d.weights, e.weights, gw.host_data<float>(), true},
+            {DNNL_ARG_DIFF_BIAS, d.bias, d.bias, gb->host_data<float>(), true}});
   else
-    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.data<float>()), false},
-            {DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.data<float>()), false},
-            {DNNL_ARG_DIFF_WEIGHTS, d.weights, e.weights, gw.data<float>(), true}});
+    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
+            {DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.host_data<float>()), false},
+            {DNNL_ARG_DIFF_WEIGHTS, d.weights, e.weights, gw.host_data<float>(), true}});
 }
 
 }  // namespace gler::dnnl_conv

@@ -15,55 +15,37 @@ constexpr std::int64_t kParallelGrain = 1 << 15;
 
 template <class T>
 void fill_typed(Tensor& out, double value) {
-  T* p = out.data<T>();
+  T* p = out.host_data<T>();
   const std::int64_t n = out.numel();
-  const T v = static_cast<T>(value);
+  const T v = convert<T>(value);
 #pragma omp parallel for if (n > kParallelGrain)
   for (std::int64_t i = 0; i < n; ++i) p[i] = v;
 }
 
 template <class S, class D>
 void cast_typed(const Tensor& src, Tensor& dst) {
-  const S* s = src.data<S>();
-  D* d = dst.data<D>();
+  const S* s = src.host_data<S>();
+  D* d = dst.host_data<D>();
   const std::int64_t n = src.numel();
 #pragma omp parallel for if (n > kParallelGrain)
-  for (std::int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(s[i]);
-}
-
-template <class S>
-void cast_from(const Tensor& src, Tensor& dst) {
-  switch (dst.dtype()) {
-    case DType::f32: return cast_typed<S, float>(src, dst);
-    case DType::f64: return cast_typed<S, double>(src, dst);
-    case DType::i64: return cast_typed<S, std::int64_t>(src, dst);
-    case DType::u8: return cast_typed<S, std::uint8_t>(src, dst);
-  }
+  for (std::int64_t i = 0; i < n; ++i) d[i] = convert<D>(s[i]);
 }
 
 }  // namespace
 
 void CpuBackend::fill(Tensor& out, double value) {
-  switch (out.dtype()) {
-    case DType::f32: return fill_typed<float>(out, value);
-    case DType::f64: return fill_typed<double>(out, value);
-    case DType::i64: return fill_typed<std::int64_t>(out, value);
-    case DType::u8: return fill_typed<std::uint8_t>(out, value);
-  }
+  dispatch_dtype(out.dtype(), [&]<class T>() { fill_typed<T>(out, value); });
 }
 
 void CpuBackend::cast(const Tensor& src, Tensor& dst) {
-  switch (src.dtype()) {
-    case DType::f32: return cast_from<float>(src, dst);
-    case DType::f64: return cast_from<double>(src, dst);
-    case DType::i64: return cast_from<std::int64_t>(src, dst);
-    case DType::u8: return cast_from<std::uint8_t>(src, dst);
-  }
+  dispatch_dtype(src.dtype(), [&]<class S>() {
+    dispatch_dtype(dst.dtype(), [&]<class D>() { cast_typed<S, D>(src, dst); });
+  });
 }
 
 void CpuBackend::random_uniform(Tensor& out, std::uint64_t seed, std::uint64_t offset, double lo, double hi) {
   dispatch_float(out.dtype(), "random_uniform", [&]<class T>() {
-    T* p = out.data<T>();
+    T* p = out.host_data<T>();
     const std::int64_t n = out.numel();
 #pragma omp parallel for if (n > kParallelGrain)
     for (std::int64_t i = 0; i < n; ++i)
@@ -73,7 +55,7 @@ void CpuBackend::random_uniform(Tensor& out, std::uint64_t seed, std::uint64_t o
 
 void CpuBackend::random_normal(Tensor& out, std::uint64_t seed, std::uint64_t offset, double mean, double std) {
   dispatch_float(out.dtype(), "random_normal", [&]<class T>() {
-    T* p = out.data<T>();
+    T* p = out.host_data<T>();
     const std::int64_t n = out.numel();
 #pragma omp parallel for if (n > kParallelGrain)
     for (std::int64_t i = 0; i < n; ++i)
@@ -83,9 +65,9 @@ void CpuBackend::random_normal(Tensor& out, std::uint64_t seed, std::uint64_t of
 
 void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   dispatch_float(out.dtype(), "binary op", [&]<class T>() {
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    T* po = out.data<T>();
+    const T* pa = a.host_data<T>();
+    const T* pb = b.host_data<T>();
+    T* po = out.host_data<T>();
     const std::int64_t n = out.numel(), na = a.numel(), nb = b.numel();
     if (na == n && nb == n) {
 #pragma omp parallel for if (n > kParallelGrain)
@@ -99,8 +81,8 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
 
 void CpuBackend::unary(UnaryOp op, const Tensor& x, double alpha, Tensor& y) {
   dispatch_float(x.dtype(), "unary op", [&]<class T>() {
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
+    const T* px = x.host_data<T>();
+    T* py = y.host_data<T>();
     const std::int64_t n = x.numel();
     const T a = static_cast<T>(alpha);
 #pragma omp parallel for if (n > kParallelGrain)
@@ -111,10 +93,10 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, double alpha, Tensor& y) {
 void CpuBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy, double alpha,
                                 Tensor& gx) {
   dispatch_float(x.dtype(), "unary backward", [&]<class T>() {
-    const T* px = x.data<T>();
-    const T* py = y.data<T>();
-    const T* pg = gy.data<T>();
-    T* pgx = gx.data<T>();
+    const T* px = x.host_data<T>();
+    const T* py = y.host_data<T>();
+    const T* pg = gy.host_data<T>();
+    T* pgx = gx.host_data<T>();
     const std::int64_t n = x.numel();
     const T a = static_cast<T>(alpha);
 #pragma omp parallel for if (n > kParallelGrain)
@@ -124,8 +106,8 @@ void CpuBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, co
 
 void CpuBackend::sum_to_suffix(const Tensor& g, Tensor& out) {
   dispatch_float(g.dtype(), "sum_to_suffix", [&]<class T>() {
-    const T* pg = g.data<T>();
-    T* po = out.data<T>();
+    const T* pg = g.host_data<T>();
+    T* po = out.host_data<T>();
     const std::int64_t m = out.numel(), rows = g.numel() / m;
 #pragma omp parallel for if (g.numel() > kParallelGrain)
     for (std::int64_t j = 0; j < m; ++j) {

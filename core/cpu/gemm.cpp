@@ -12,9 +12,9 @@ void CpuBackend::gemm(const GemmArgs& g, const Tensor& a, const Tensor& b, Tenso
   const blasint lda = g.trans_a ? m : k, ldb = g.trans_b ? k : n, ldc = n;
   if (g.m == 0 || g.n == 0) return;
   dispatch_float(c.dtype(), "gemm", [&]<class T>() {
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    T* pc = c.data<T>();
+    const T* pa = a.host_data<T>();
+    const T* pb = b.host_data<T>();
+    T* pc = c.host_data<T>();
     for (std::int64_t i = 0; i < g.batch; ++i) {
       if constexpr (std::is_same_v<T, float>)
         cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(g.alpha), pa + i * g.stride_a, lda,

@@ -11,9 +11,9 @@ namespace gler {
 void CpuBackend::masked_softmax(const Tensor& scores, const Tensor& counts, Tensor& weights) {
   dispatch_float(scores.dtype(), "masked_softmax", [&]<class T>() {
     const std::int64_t rows = scores.shape()[0], f = scores.shape()[1];
-    const T* ps = scores.data<T>();
-    const std::int64_t* pc = counts.data<std::int64_t>();
-    T* pw = weights.data<T>();
+    const T* ps = scores.host_data<T>();
+    const std::int64_t* pc = counts.host_data<std::int64_t>();
+    T* pw = weights.host_data<T>();
     for (std::int64_t b = 0; b < rows; ++b) {
       const std::int64_t n = std::clamp<std::int64_t>(pc[b], 0, f);
       const T* s = ps + b * f;
@@ -32,9 +32,9 @@ void CpuBackend::masked_softmax(const Tensor& scores, const Tensor& counts, Tens
 void CpuBackend::masked_softmax_backward(const Tensor& weights, const Tensor& gw, Tensor& gscores) {
   dispatch_float(weights.dtype(), "masked_softmax backward", [&]<class T>() {
     const std::int64_t rows = weights.shape()[0], f = weights.shape()[1];
-    const T* pw = weights.data<T>();
-    const T* pg = gw.data<T>();
-    T* pgs = gscores.data<T>();
+    const T* pw = weights.host_data<T>();
+    const T* pg = gw.host_data<T>();
+    T* pgs = gscores.host_data<T>();
     for (std::int64_t b = 0; b < rows; ++b) {
       T dot = 0;
       for (std::int64_t j = 0; j < f; ++j) dot += pw[b * f + j] * pg[b * f + j];

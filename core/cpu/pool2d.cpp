@@ -44,9 +44,9 @@ Window window(const Pool2dArgs& a, const Planes& pl, std::int64_t p, std::int64_
 void CpuBackend::max_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y, Tensor& indices) {
   const Planes pl = planes(x, y);
   dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-    std::int64_t* pi = indices.data<std::int64_t>();
+    const T* px = x.host_data<T>();
+    T* py = y.host_data<T>();
+    std::int64_t* pi = indices.host_data<std::int64_t>();
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < pl.count; ++c) {
       const T* in = px + c * pl.H * pl.W;
@@ -75,9 +75,9 @@ void CpuBackend::max_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor
 void CpuBackend::max_pool2d_backward(const Pool2dArgs&, const Tensor& gy, const Tensor& indices, Tensor& gx) {
   const Planes pl = planes(gx, gy);
   dispatch_float(gy.dtype(), "max_pool2d_backward", [&]<class T>() {
-    const T* pgy = gy.data<T>();
-    const std::int64_t* pi = indices.data<std::int64_t>();
-    T* pgx = gx.data<T>();
+    const T* pgy = gy.host_data<T>();
+    const std::int64_t* pi = indices.host_data<std::int64_t>();
+    T* pgx = gx.host_data<T>();
 #pragma omp parallel for if (gx.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < pl.count; ++c) {
       T* plane = pgx + c * pl.H * pl.W;
@@ -90,8 +90,8 @@ void CpuBackend::max_pool2d_backward(const Pool2dArgs&, const Tensor& gy, const 
 void CpuBackend::avg_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y) {
   const Planes pl = planes(x, y);
   dispatch_float(x.dtype(), "avg_pool2d", [&]<class T>() {
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
+    const T* px = x.host_data<T>();
+    T* py = y.host_data<T>();
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < pl.count; ++c) {
       const T* in = px + c * pl.H * pl.W;
@@ -111,8 +111,8 @@ void CpuBackend::avg_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor
 void CpuBackend::avg_pool2d_backward(const Pool2dArgs& a, const Tensor& gy, Tensor& gx) {
   const Planes pl = planes(gx, gy);
   dispatch_float(gy.dtype(), "avg_pool2d_backward", [&]<class T>() {
-    const T* pgy = gy.data<T>();
-    T* pgx = gx.data<T>();
+    const T* pgy = gy.host_data<T>();
+    T* pgx = gx.host_data<T>();
 #pragma omp parallel for if (gx.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < pl.count; ++c) {
       T* plane = pgx + c * pl.H * pl.W;

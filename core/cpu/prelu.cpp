@@ -23,10 +23,10 @@ NCS ncs_view(const Tensor& x) {
 void CpuBackend::prelu_forward(const Tensor& x, const Tensor& slope, Tensor& y) {
   dispatch_float(x.dtype(), "prelu", [&]<class T>() {
     const NCS v = ncs_view(x);
-    const T* px = x.data<T>();
-    const T* pa = slope.data<T>();
+    const T* px = x.host_data<T>();
+    const T* pa = slope.host_data<T>();
     const bool shared = slope.numel() == 1;
-    T* py = y.data<T>();
+    T* py = y.host_data<T>();
     const std::int64_t planes = v.n * v.c;
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t p = 0; p < planes; ++p) {
@@ -43,11 +43,11 @@ void CpuBackend::prelu_forward(const Tensor& x, const Tensor& slope, Tensor& y) 
 void CpuBackend::prelu_backward(const Tensor& x, const Tensor& slope, const Tensor& gy, Tensor& gx, Tensor* gslope) {
   dispatch_float(x.dtype(), "prelu backward", [&]<class T>() {
     const NCS v = ncs_view(x);
-    const T* px = x.data<T>();
-    const T* pa = slope.data<T>();
-    const T* pgy = gy.data<T>();
+    const T* px = x.host_data<T>();
+    const T* pa = slope.host_data<T>();
+    const T* pgy = gy.host_data<T>();
     const bool shared = slope.numel() == 1;
-    T* pgx = gx.data<T>();
+    T* pgx = gx.host_data<T>();
     std::vector<double> per_channel(static_cast<std::size_t>(v.c), 0.0);
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t c = 0; c < v.c; ++c) {
@@ -63,7 +63,7 @@ void CpuBackend::prelu_backward(const Tensor& x, const Tensor& slope, const Tens
       per_channel[static_cast<std::size_t>(c)] = acc;
     }
     if (!gslope) return;
-    T* pga = gslope->data<T>();
+    T* pga = gslope->host_data<T>();
     if (shared) {
       double total = 0;
       for (double s : per_channel) total += s;

@@ -1,7 +1,10 @@
 // Tensor, autograd, RNG and Module basics.
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "core/autograd.h"
+#include "core/error.h"
 #include "core/init.h"
 #include "core/module.h"
 #include "core/ops.h"
@@ -60,6 +63,42 @@ TEST_CASE("backward accumulates into leaves and respects no-grad") {
   backward(ops::sum_all(ops::add(h, h)));
   CHECK(h.grad().to_vector<double>() == std::vector<double>{2, 2, 2});
   CHECK(x.grad().to_vector<double>() == std::vector<double>{6, 6, 6});
+}
+
+TEST_CASE("in-place writes bump a version shared by views; backward refuses stale saved tensors") {
+  Tensor x = Tensor::from_vector<double>({1, 2, 3}, {3});
+  const std::uint64_t v0 = x.version();
+  x.fill_(2.0);
+  CHECK(x.version() == v0 + 1);
+  Tensor view = x.reshape({1, 3});
+  view.copy_(Tensor::from_vector<double>({1, 2, 3}, {1, 3}));
+  CHECK(x.version() == v0 + 2);  // a view writes the same storage
+
+  x.requires_grad_();
+  Tensor w = Tensor::from_vector<double>({4, 5, 6}, {3});
+  w.requires_grad_();
+  {
+    Tensor loss = ops::sum_all(ops::mul(x, w));  // mul's backward reads both inputs
+    w.detach().fill_(0.0);
+    std::string message;
+    try {
+      backward(loss);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    CHECK_MESSAGE(message.find("modified in place") != std::string::npos, message);
+    CHECK_MESSAGE(message.find("input 1 of mul") != std::string::npos, message);
+  }
+  {
+    Tensor y = ops::exp(x);  // exp's backward reads its output
+    y.detach().fill_(1.0);
+    CHECK_THROWS_WITH_AS(backward(y, Tensor::full({3}, 1.0, DType::f64)), doctest::Contains("the output of exp"), Error);
+  }
+  {
+    Tensor loss = ops::sum_all(ops::mul(x, w));  // untouched: runs, and an earlier failure left no state
+    backward(loss);
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 0, 0});
+  }
 }
 
 TEST_CASE("Philox streams are counter-based and reproducible") {

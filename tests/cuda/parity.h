@@ -1,5 +1,5 @@
 // Helpers for the GPU-vs-CPU parity tests: deterministic CPU inputs, copies onto a device and
-// comparisons (bit-exact, or relative with an absolute floor for values near zero).
+// comparisons (bit-exact, or relative to the tensor's scale as the CPU parity tests measure).
 #pragma once
 #include <string>
 #include <vector>
@@ -17,11 +17,10 @@ Tensor random_cpu(const Shape& shape, DType dtype, std::uint64_t seed, double lo
 // A fresh copy of t on `device` (a new tensor also on the CPU, so kernels may write into it).
 Tensor on(const Tensor& t, Device device);
 
-// Empty string when equal; otherwise the first mismatch, for CHECK_MESSAGE.
-// exact: every byte equal. Otherwise |gpu - cpu| <= rtol * max(1, |cpu|) and NaN where the CPU has NaN.
+// Empty string when equal; otherwise what differs, for CHECK_MESSAGE.
+// exact: every byte equal. Otherwise test::max_rel_diff(gpu, cpu) <= rtol (tests/support/torch_ref.h:
+// relative error, entries below 1e-2 of max|cpu| measured against that) and NaN exactly where the
+// CPU has NaN.
 std::string compare(const Tensor& gpu, const Tensor& cpu, bool exact, double rtol);
-
-// Whether an Error says the CPU kernel is still pending (the layer kernels land separately).
-bool is_not_implemented(const std::exception& e);
 
 }  // namespace gler::test

@@ -181,3 +181,32 @@ TEST_CASE("losses and attention pooling on the GPU match the CPU") {
   check_close(sg.grad(), sc.grad(), false, "attention score gradient");
   check_close(fg.grad(), fc.grad(), false, "attention feature gradient");
 }
+
+TEST_CASE("BatchNorm on the GPU counts batches on the host and follows a loaded state dict") {
+  // One CPU step, a load of 41, then the move: the buffer's new storage starts at a low version
+  // again, so the count must notice the storage change, not only the version.
+  layers::BatchNorm2d bn(3);
+  const Tensor x = random_cpu({4, 3, 5, 5}, DType::f32, 11);
+  bn.forward(x);
+  NamedTensors loaded;
+  for (const auto& [name, t] : bn.state_dict())
+    loaded.emplace_back(name, name == "num_batches_tracked" ? Tensor::scalar(41, DType::i64) : t.clone());
+  bn.load_state_dict(loaded);
+  bn.to(Device::CUDA);
+  const Tensor xg = x.to(Device::CUDA);
+  bn.forward(xg);
+  CHECK(bn.num_batches_tracked.device() == Device::CUDA);
+  CHECK(bn.num_batches_tracked.item() == 42);
+  bn.forward(xg);
+  bn.forward(xg);
+  CHECK(bn.num_batches_tracked.item() == 44);
+}
+
+TEST_CASE("attention pooling on the GPU raises a face count outside [0, F] by the next synchronisation") {
+  const Tensor scores = random_cpu({2, 3}, DType::f32, 12).to(Device::CUDA);
+  const Tensor counts = Tensor::from_vector<std::int64_t>({4, 1}, {2}).to(Device::CUDA);
+  const auto softmax_then_read = [&] { return layers::masked_softmax(scores, counts).to_vector<float>(); };
+  CHECK_THROWS_WITH_AS(softmax_then_read(), doctest::Contains("masked_softmax: a face count"), Error);
+  const Tensor fine = Tensor::from_vector<std::int64_t>({3, 0}, {2}).to(Device::CUDA);
+  CHECK(layers::masked_softmax(scores, fine).to_vector<float>().size() == 6);
+}

@@ -61,3 +61,27 @@ TEST_CASE("Running statistics move in train mode only; num_batches_tracked count
   CHECK(bn.running_var.to_vector<float>() == var);
   CHECK(y1.to_vector<float>() == y2.to_vector<float>());
 }
+
+TEST_CASE("num_batches_tracked continues from a loaded state dict and from any other write to it") {
+  // The count is kept on the host (no device read-back per step); these are the writes it must follow.
+  layers::BatchNorm2d bn(2);
+  const Tensor x = test::uniform_tensor({3, 2, 2, 2}, 5);
+  NamedTensors loaded;
+  for (const auto& [name, t] : bn.state_dict())
+    loaded.emplace_back(name, name == "num_batches_tracked" ? Tensor::scalar(41, DType::i64) : t.clone());
+  bn.load_state_dict(loaded);
+  CHECK(bn.num_batches_tracked.item() == 41);
+  bn.forward(x);
+  CHECK(bn.num_batches_tracked.item() == 42);
+  bn.forward(x);
+  CHECK(bn.num_batches_tracked.item() == 43);
+  bn.load_state_dict(loaded);  // after counting: the count restarts from the loaded value
+  bn.forward(x);
+  CHECK(bn.num_batches_tracked.item() == 42);
+  bn.num_batches_tracked.fill_(7);
+  bn.forward(x);
+  CHECK(bn.num_batches_tracked.item() == 8);
+  bn.eval();
+  bn.forward(x);
+  CHECK(bn.num_batches_tracked.item() == 8);
+}

@@ -1,8 +1,11 @@
 // Small tensor helpers shared by the test suites.
 #pragma once
+// Include after <doctest/doctest.h>: expect_error_naming uses its CHECK macros.
+#include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/init.h"
 #include "core/module.h"
 
@@ -24,6 +27,25 @@ inline std::vector<std::string> names(const NamedTensors& entries) {
   std::vector<std::string> out;
   for (const auto& [n, t] : entries) out.push_back(n);
   return out;
+}
+
+// The message of the gler::Error that f() throws; empty when it throws none.
+template <class F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Checks that f() throws a gler::Error whose message contains every one of `words`.
+template <class F>
+void expect_error_naming(const char* what, std::initializer_list<const char*> words, F&& f) {
+  CAPTURE(what);
+  const std::string message = error_message(f);
+  for (const char* w : words) CHECK_MESSAGE(message.find(w) != std::string::npos, "no '" << w << "' in: " << message);
 }
 
 }  // namespace gler::test
