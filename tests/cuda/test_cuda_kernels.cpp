@@ -82,15 +82,17 @@ Tensor indices_cpu(const Shape& s, std::int64_t n, std::uint64_t seed) {
 
 std::vector<KernelCase> fill_cast_random_cases(DType t) {
   std::vector<KernelCase> cs;
-  for (DType ft : {t, DType::i64, DType::u8})
+  for (DType ft : {t, DType::i64, DType::u8, DType::f16, DType::bf16})
     cs.push_back({"fill " + std::string(dtype_name(ft)), true, [ft](Backend& b, Device d) {
                     Tensor out = empty({1031}, ft, d);
                     b.fill(out, 7.75);
                     return Outputs{out};
                   }});
   const Tensor base = random_cpu({777}, DType::f64, 11, 0.0, 200.0);
-  for (DType src : {DType::f32, DType::f64, DType::i64, DType::u8})
-    for (DType dst : {DType::f32, DType::f64, DType::i64, DType::u8}) {
+  // The 16-bit types share core/half.h with the CPU, so their casts are bit-exact too.
+  constexpr DType kAll[] = {DType::f32, DType::f64, DType::i64, DType::u8, DType::f16, DType::bf16};
+  for (DType src : kAll)
+    for (DType dst : kAll) {
       Tensor s = empty(base.shape(), src, Device::CPU);
       backend_for(Device::CPU).cast(base, s);
       cs.push_back({"cast " + std::string(dtype_name(src)) + "->" + std::string(dtype_name(dst)), true,

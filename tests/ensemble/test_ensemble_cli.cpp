@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "io/json.h"
+#include "tests/support/run_cli.h"
 #include "train/ensemble/model_outputs.h"
 
 namespace fs = std::filesystem;
@@ -36,22 +37,9 @@ const struct RemoveTmp {
   ~RemoveTmp() { fs::remove_all(kTmp); }
 } kRemoveTmp;
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-  bool has(const std::string& s) const { return out.find(s) != std::string::npos; }
-};
+using Run = gler::test::CliRun;
 
-Run ensemble(const std::string& args) {
-  const std::string cmd = std::string(GLER_BIN_DIR) + "/gler_ensemble " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+Run ensemble(const std::string& args) { return gler::test::run_cli(std::string(GLER_BIN_DIR) + "/gler_ensemble " + args); }
 
 void check_error(const std::string& args, const std::string& message) {
   CAPTURE(args);

@@ -1,0 +1,59 @@
+// The networks gler_bench times, each at the input size it sees in the pipeline.
+#include <memory>
+
+#include "bench/model_bench.h"
+#include "core/error.h"
+#include "core/init.h"
+#include "models/densenet.h"
+#include "models/mtcnn_nets.h"
+#include "models/sphere20a.h"
+
+namespace gler::bench {
+
+const std::vector<std::string>& bench_models() {
+  static const std::vector<std::string> names = {"densenet161", "densenet121", "sphere20a", "pnet", "rnet", "onet"};
+  return names;
+}
+
+BenchNet make_bench_net(const std::string& arch, std::int64_t batch, std::int64_t faces, bool seed_layout,
+                        Device device) {
+  auto gen = std::make_shared<Generator>(0);
+  BenchNet net;
+  Shape input;
+  if (arch == "densenet161" || arch == "densenet121") {
+    auto m = std::make_shared<models::DenseNet>(models::densenet_config(arch, 3), *gen);
+    net.forward = [m](const Tensor& x) { return m->forward(x); };
+    net.module = m;
+    input = {batch, 3, 224, 224};
+  } else if (arch == "sphere20a") {
+    auto m = std::make_shared<models::Sphere20a>(*gen);
+    net.forward = [m](const Tensor& x) { return m->forward(x).logits; };
+    net.module = m;
+    batch = faces;
+    input = seed_layout ? Shape{batch, 3, 96, 112} : Shape{batch, 3, 112, 96};
+  } else if (arch == "pnet") {  // the first pyramid level of a 640x480 photo (scale 12/20)
+    auto m = std::make_shared<models::PNet>(*gen);
+    net.forward = [m](const Tensor& x) { return m->forward(x).probs; };
+    net.module = m;
+    input = {batch, 3, 288, 384};
+  } else if (arch == "rnet") {
+    auto m = std::make_shared<models::RNet>(*gen);
+    net.forward = [m](const Tensor& x) { return m->forward(x).probs; };
+    net.module = m;
+    input = {batch, 3, 24, 24};
+  } else if (arch == "onet") {
+    auto m = std::make_shared<models::ONet>(*gen);
+    net.forward = [m, gen](const Tensor& x) { return m->forward(x, gen.get()).probs; };
+    net.module = m;
+    input = {batch, 3, 48, 48};
+  } else {
+    GLER_FAIL("unknown --model '" << arch << "' (expected densenet161, densenet121, sphere20a, pnet, rnet or onet)");
+  }
+  net.module->to(device);
+  net.images = batch;
+  net.input = Tensor::empty(input, DType::f32, device);
+  uniform_(net.input, -1.0, 1.0, *gen);
+  return net;
+}
+
+}  // namespace gler::bench

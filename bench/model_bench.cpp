@@ -1,0 +1,66 @@
+#include "bench/model_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include "core/autograd.h"
+#include "core/backend.h"
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace gler::bench {
+
+namespace {
+
+// VmRSS / VmHWM of this process in bytes (Linux /proc); 0 where unavailable.
+std::size_t proc_status_bytes(const std::string& key) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key + ":", 0) == 0) return static_cast<std::size_t>(std::stoull(line.substr(key.size() + 1))) * 1024;
+  return 0;
+}
+
+// Resets the peak RSS (VmHWM) to the current RSS, so the peak measured next is this run's.
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+double run_once(const BenchNet& net, bool train) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (train) {
+    net.module->zero_grad();
+    backward(ops::sum_all(net.forward(net.input)));
+  } else {
+    NoGradGuard no_grad;
+    net.forward(net.input);
+  }
+  net.input.backend().synchronize();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+BenchResult run_bench(const BenchNet& net, bool train, int warmup, int runs) {
+  GLER_CHECK(runs >= 1 && warmup >= 0, "need at least one timed run, got " << runs);
+  net.module->train(train);
+  for (int i = 0; i < warmup; ++i) run_once(net, train);
+  Backend& backend = net.input.backend();
+  backend.reset_peak_bytes();
+  reset_peak_rss();
+  const std::size_t rss_before = proc_status_bytes("VmRSS");
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) ms.push_back(run_once(net, train));
+  std::sort(ms.begin(), ms.end());
+  BenchResult r;
+  r.runs = runs;
+  r.ms_median = ms[ms.size() / 2];
+  r.ms_min = ms.front();
+  r.images_per_s = static_cast<double>(net.images) * 1000.0 / r.ms_median;
+  const std::size_t hwm = proc_status_bytes("VmHWM");
+  r.peak_rss_bytes = hwm > rss_before ? hwm - rss_before : 0;
+  r.peak_tensor_bytes = backend.peak_bytes();
+  return r;
+}
+
+}  // namespace gler::bench

@@ -1,0 +1,11 @@
+// How many threads the CPU backend's kernels use (OpenMP loops and OpenBLAS together). Both
+// libraries keep this as process-wide state of their own; this is the one place gler sets it.
+#pragma once
+
+namespace gler {
+
+// n >= 1; throws otherwise.
+void set_cpu_threads(int n);
+int cpu_threads();
+
+}  // namespace gler

@@ -1,0 +1,51 @@
+// gler_bench end to end: every network runs on the CPU and prints the contract's JSON; bad
+// arguments give one `error:` line and exit 2.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "io/json.h"
+#include "tests/support/run_cli.h"
+
+using gler::test::run_cli;
+
+namespace {
+
+std::string bench(const std::string& args) { return std::string(GLER_BIN_DIR) + "/gler_bench " + args; }
+
+}  // namespace
+
+TEST_CASE("gler_bench times every network and prints the JSON") {
+  for (const std::string model : {"densenet161", "densenet121", "sphere20a", "pnet", "rnet", "onet"}) {
+    for (const bool train : {false, true}) {
+      if (train && model.starts_with("densenet1")) continue;  // a full DenseNet training step takes too long here
+      CAPTURE(model);
+      CAPTURE(train);
+      const auto r = run_cli(bench("--model " + model + " --faces 2 --warmup 0 --runs 1 --threads 1 --json" +
+                                   (train ? " --train" : "")));
+      CAPTURE(r.out);
+      REQUIRE(r.status == 0);
+      const gler::json::Value v = gler::json::parse(r.out);
+      CHECK(v.at("model").as_string() == model);
+      CHECK(v.at("device").as_string() == "cpu");
+      CHECK(v.at("train").as_bool() == train);
+      CHECK(v.at("batch").as_number() == (model == "sphere20a" ? 2 : 1));
+      CHECK(v.at("threads").as_number() == 1);
+      CHECK(v.at("ms_per_batch").as_number() > 0);
+      CHECK(v.at("images_per_s").as_number() > 0);
+      CHECK(v.at("peak_bytes").as_number() >= 0);
+      CHECK(v.at("tensor_peak_bytes").as_number() > 0);
+    }
+  }
+}
+
+TEST_CASE("gler_bench refuses bad arguments with error: and exit 2") {
+  for (const std::string args : {"--model resnet50", "", "--model rnet --batch 0", "--model rnet --device cuda:7",
+                                 "--model rnet --threads 0", "--model rnet --layout sideways", "--model rnet extra"}) {
+    CAPTURE(args);
+    const auto r = run_cli(bench(args));
+    CHECK(r.status == 2);
+    CHECK(r.out.rfind("error: ", 0) == 0);
+  }
+  CHECK(run_cli(bench("--help")).status == 0);
+}
