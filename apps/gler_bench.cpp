@@ -13,9 +13,9 @@
 namespace {
 
 const char* kUsage = R"(gler_bench --model ARCH [--device cpu|cuda[:N]] [--batch N] [--faces N] [--train]
-           [--threads N] [--warmup W] [--runs R] [--layout sphereface|seed] [--json]
+           [--threads N] [--warmup W] [--runs R] [--layout sphereface|seed] [--weights FILE] [--json]
 
-Times one network, randomly initialised: W warm-up runs (default 2), then the median of R timed
+Times one network, randomly initialised or with --weights: W warm-up runs (default 2), then the median of R timed
 runs (default 10) of a forward pass (no autograd bookkeeping) or, with --train, a forward and
 backward pass in train mode.
 
@@ -25,6 +25,9 @@ backward pass in train mode.
 --faces N      sphere20a: faces per batch (default 15)
 --layout L     sphere20a input: sphereface = 112 high x 96 wide (default), seed = 96 x 112 as the
                seed feeds it
+--weights FILE a checkpoint to load by name (gler_import's safetensors or a PyTorch file); for
+               pnet/rnet/onet their part of an MTCNN file (data/mtcnn/mtcnn.safetensors). A file of
+               another architecture is refused with every missing/unexpected/mis-shaped tensor
 --threads N    CPU threads for OpenMP and OpenBLAS (default: as the environment says)
 --json         print one JSON object: model, device, batch, threads, train, runs, ms_per_batch
                (median), ms_min, images_per_s, peak_bytes (host RSS growth at the peak on the CPU,
@@ -33,7 +36,7 @@ backward pass in train mode.
 
 int run(int argc, char** argv) {
   using namespace gler;
-  const cli::Args args(argc, argv, {"--model", "--device", "--batch", "--faces", "--threads", "--warmup", "--runs", "--layout"},
+  const cli::Args args(argc, argv, {"--model", "--device", "--batch", "--faces", "--threads", "--warmup", "--runs", "--layout", "--weights"},
                        {"--train", "--json"});
   GLER_CHECK(args.positional().empty(), "unexpected argument '" << args.positional().front() << "' (see --help)");
   const std::string model = args.require("--model");
@@ -47,6 +50,7 @@ int run(int argc, char** argv) {
   const int warmup = static_cast<int>(args.get_int("--warmup", 2)), runs = static_cast<int>(args.get_int("--runs", 10));
 
   const bench::BenchNet net = bench::make_bench_net(model, batch, faces, layout == "seed", device);
+  if (const auto weights = args.get("--weights")) bench::load_bench_weights(net, model, *weights);
   const bench::BenchResult r = bench::run_bench(net, train, warmup, runs);
   const std::size_t peak = device.is_cpu() ? r.peak_rss_bytes : r.peak_tensor_bytes;
   if (args.has("--json")) {

@@ -4,6 +4,7 @@
 #include "bench/model_bench.h"
 #include "core/error.h"
 #include "core/init.h"
+#include "models/checkpoint.h"
 #include "models/densenet.h"
 #include "models/mtcnn_nets.h"
 #include "models/sphere20a.h"
@@ -54,6 +55,11 @@ BenchNet make_bench_net(const std::string& arch, std::int64_t batch, std::int64_
   net.input = Tensor::empty(input, DType::f32, device);
   uniform_(net.input, -1.0, 1.0, *gen);
   return net;
+}
+
+void load_bench_weights(const BenchNet& net, const std::string& arch, const std::string& path) {
+  const bool mtcnn_part = arch == "pnet" || arch == "rnet" || arch == "onet";
+  models::load_weights(*net.module, path, mtcnn_part ? arch + "." : "");
 }
 
 }  // namespace gler::bench

@@ -26,6 +26,10 @@ const std::vector<std::string>& bench_models();
 // (sphere20a: `faces` faces, 112x96, or 96x112 as the seed feeds it when seed_layout).
 BenchNet make_bench_net(const std::string& arch, std::int64_t batch, std::int64_t faces, bool seed_layout,
                         Device device);
+// Loads a checkpoint into net by name (models::load_weights; for pnet/rnet/onet the matching part
+// of an MTCNN file such as data/mtcnn/mtcnn.safetensors). Throws, listing every missing,
+// unexpected and mis-shaped tensor, when the file is of another architecture.
+void load_bench_weights(const BenchNet& net, const std::string& arch, const std::string& path);
 
 struct BenchResult {
   int runs = 0;

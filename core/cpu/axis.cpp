@@ -161,10 +161,13 @@ void CpuBackend::copy_rows(const Tensor& src, std::int64_t src_stride, std::int6
 }
 
 void CpuBackend::permute(const Tensor& x, const int* perm, Tensor& y) {
-  const int nd = x.ndim();
-  // Source stride of each output dimension.
-  std::int64_t in_stride[Shape::kMaxDims], out_dim[Shape::kMaxDims];
-  std::int64_t strides[Shape::kMaxDims];
+  int nd = x.ndim();
+  // Trailing dimensions that stay in place move as one contiguous run per copy (the dense block's
+  // [a, b, H·W] -> [b, a, H·W] swaps copy whole planes), so only the leading ones are indexed.
+  std::int64_t run = 1;
+  while (nd > 0 && perm[nd - 1] == nd - 1) run *= x.shape()[--nd];
+  // Source stride (in runs) of each remaining output dimension.
+  std::int64_t in_stride[Shape::kMaxDims], out_dim[Shape::kMaxDims], strides[Shape::kMaxDims];
   std::int64_t s = 1;
   for (int d = nd - 1; d >= 0; --d) {
     strides[d] = s;
@@ -174,18 +177,18 @@ void CpuBackend::permute(const Tensor& x, const int* perm, Tensor& y) {
     in_stride[d] = strides[perm[d]];
     out_dim[d] = y.shape()[d];
   }
-  const std::size_t es = dtype_size(x.dtype());
+  const std::size_t bytes = static_cast<std::size_t>(run) * dtype_size(x.dtype());
   const char* px = static_cast<const char*>(x.raw());
   char* py = static_cast<char*>(y.raw());
-  const std::int64_t n = y.numel();
-#pragma omp parallel for if (n > kParallelGrain)
-  for (std::int64_t t = 0; t < n; ++t) {
+  const std::int64_t runs = run > 0 ? y.numel() / run : 0;
+#pragma omp parallel for if (y.numel() > kParallelGrain)
+  for (std::int64_t t = 0; t < runs; ++t) {
     std::int64_t rem = t, src = 0;
     for (int d = nd - 1; d >= 0; --d) {
       src += (rem % out_dim[d]) * in_stride[d];
       rem /= out_dim[d];
     }
-    std::memcpy(py + static_cast<std::size_t>(t) * es, px + static_cast<std::size_t>(src) * es, es);
+    std::memcpy(py + static_cast<std::size_t>(t) * bytes, px + static_cast<std::size_t>(src) * bytes, bytes);
   }
 }
 

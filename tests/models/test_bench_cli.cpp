@@ -49,3 +49,20 @@ TEST_CASE("gler_bench refuses bad arguments with error: and exit 2") {
   }
   CHECK(run_cli(bench("--help")).status == 0);
 }
+
+TEST_CASE("gler_bench loads real weights by name and refuses another architecture's, listing the tensors") {
+  const std::string mtcnn = std::string(GLER_SOURCE_DIR) + "/data/mtcnn/mtcnn.safetensors";
+  for (const std::string net : {"pnet", "rnet", "onet"}) {
+    const auto r = run_cli(bench("--model " + net + " --weights " + mtcnn + " --warmup 0 --runs 1 --json"));
+    CAPTURE(r.out);
+    CHECK(r.status == 0);
+  }
+  const auto wrong = run_cli(bench("--model sphere20a --faces 1 --weights " + mtcnn + " --runs 1"));
+  CAPTURE(wrong.out);
+  CHECK(wrong.status == 2);
+  CHECK(wrong.has("error: "));
+  CHECK(wrong.has("missing conv1_1.weight"));
+  CHECK(wrong.has("unexpected pnet.features.conv1.weight"));
+  const auto part = run_cli(bench("--model onet --weights " + mtcnn.substr(0, mtcnn.size() - 12) + "nothing.safetensors"));
+  CHECK(part.status == 2);
+}
