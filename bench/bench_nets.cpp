@@ -16,39 +16,45 @@ const std::vector<std::string>& bench_models() {
   return names;
 }
 
+namespace {
+
+// The network m, timed through `output` (which of its outputs a loss would be computed from).
+template <class M, class F>
+void adopt(BenchNet& net, std::shared_ptr<M> m, F output) {
+  net.forward = [m, output](const Tensor& x) { return output(*m, x); };
+  net.module = std::move(m);
+}
+
+}  // namespace
+
 BenchNet make_bench_net(const std::string& arch, std::int64_t batch, std::int64_t faces, bool seed_layout,
                         Device device) {
   auto gen = std::make_shared<Generator>(0);
   BenchNet net;
   Shape input;
   if (arch == "densenet161" || arch == "densenet121") {
-    auto m = std::make_shared<models::DenseNet>(models::densenet_config(arch, 3), *gen);
-    net.forward = [m](const Tensor& x) { return m->forward(x); };
-    net.module = m;
+    adopt(net, std::make_shared<models::DenseNet>(models::densenet_config(arch, 3), *gen),
+          [](const models::DenseNet& m, const Tensor& x) { return m.forward(x); });
     input = {batch, 3, 224, 224};
   } else if (arch == "sphere20a") {
-    auto m = std::make_shared<models::Sphere20a>(*gen);
-    net.forward = [m](const Tensor& x) { return m->forward(x).logits; };
-    net.module = m;
+    adopt(net, std::make_shared<models::Sphere20a>(*gen),
+          [](models::Sphere20a& m, const Tensor& x) { return m.forward(x).logits; });
     batch = faces;
     input = seed_layout ? Shape{batch, 3, 96, 112} : Shape{batch, 3, 112, 96};
   } else if (arch == "pnet") {  // the first pyramid level of a 640x480 photo (scale 12/20)
-    auto m = std::make_shared<models::PNet>(*gen);
-    net.forward = [m](const Tensor& x) { return m->forward(x).probs; };
-    net.module = m;
+    adopt(net, std::make_shared<models::PNet>(*gen), [](const models::PNet& m, const Tensor& x) { return m.forward(x).probs; });
     input = {batch, 3, 288, 384};
   } else if (arch == "rnet") {
-    auto m = std::make_shared<models::RNet>(*gen);
-    net.forward = [m](const Tensor& x) { return m->forward(x).probs; };
-    net.module = m;
+    adopt(net, std::make_shared<models::RNet>(*gen), [](const models::RNet& m, const Tensor& x) { return m.forward(x).probs; });
     input = {batch, 3, 24, 24};
   } else if (arch == "onet") {
-    auto m = std::make_shared<models::ONet>(*gen);
-    net.forward = [m, gen](const Tensor& x) { return m->forward(x, gen.get()).probs; };
-    net.module = m;
+    adopt(net, std::make_shared<models::ONet>(*gen),
+          [gen](const models::ONet& m, const Tensor& x) { return m.forward(x, gen.get()).probs; });
     input = {batch, 3, 48, 48};
   } else {
-    GLER_FAIL("unknown --model '" << arch << "' (expected densenet161, densenet121, sphere20a, pnet, rnet or onet)");
+    std::string known;
+    for (const std::string& name : bench_models()) known += (known.empty() ? "" : ", ") + name;
+    GLER_FAIL("unknown --model '" << arch << "' (expected one of " << known << ")");
   }
   net.module->to(device);
   net.images = batch;

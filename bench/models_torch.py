@@ -15,25 +15,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import torch
 import torchvision
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "models"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "tests", "models")]
+from conv_cpu_torch import time_ms  # noqa: E402
 from sphere_torch import Sphere20a  # noqa: E402
-
-
-def median_ms(fn, runs, warmup=2):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def main():
@@ -61,7 +50,8 @@ def main():
         for name, model, extra, net, shape in cases:
             x = torch.rand(shape) * 2 - 1
             with torch.no_grad():
-                t = median_ms(lambda: net(x), args.runs)
+                net(x)  # a second warm-up run; time_ms makes the first
+                t = time_ms(args.runs, False, lambda: net(x))
             out = subprocess.run([args.bench, "--model", model, *extra, "--threads", str(args.threads), "--runs",
                                   str(args.runs), "--json"], check=True, capture_output=True, text=True, env=env)
             g = json.loads(out.stdout)
