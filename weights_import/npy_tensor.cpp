@@ -2,22 +2,10 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/half.h"
+#include "weights_import/convert_bytes.h"
 #include "weights_import/npy.h"
 
 namespace gler::wi {
-namespace {
-
-template <class Src, class Dst>
-void convert_array(const std::uint8_t* src, Dst* dst, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    Src v;
-    std::memcpy(&v, src + i * static_cast<std::int64_t>(sizeof(Src)), sizeof(Src));
-    dst[i] = gler::convert<Dst>(v);
-  }
-}
-
-}  // namespace
 
 Tensor to_tensor(const NdArray& a, DType dtype) {
   std::size_t size = a.itemsize();
@@ -32,18 +20,18 @@ Tensor to_tensor(const NdArray& a, DType dtype) {
   auto fill = [&](auto* dst) {
     const std::uint8_t* s = a.data.data();
     switch (kind * 16 + static_cast<int>(size)) {
-      case 'f' * 16 + 2: convert_array<f16_t>(s, dst, n); break;
-      case 'f' * 16 + 4: convert_array<float>(s, dst, n); break;
-      case 'f' * 16 + 8: convert_array<double>(s, dst, n); break;
-      case 'i' * 16 + 1: convert_array<std::int8_t>(s, dst, n); break;
-      case 'i' * 16 + 2: convert_array<std::int16_t>(s, dst, n); break;
-      case 'i' * 16 + 4: convert_array<std::int32_t>(s, dst, n); break;
-      case 'i' * 16 + 8: convert_array<std::int64_t>(s, dst, n); break;
-      case 'u' * 16 + 1: convert_array<std::uint8_t>(s, dst, n); break;
-      case 'u' * 16 + 2: convert_array<std::uint16_t>(s, dst, n); break;
-      case 'u' * 16 + 4: convert_array<std::uint32_t>(s, dst, n); break;
-      case 'u' * 16 + 8: convert_array<std::uint64_t>(s, dst, n); break;
-      case 'b' * 16 + 1: convert_array<std::uint8_t>(s, dst, n); break;
+      case 'f' * 16 + 2: convert_bytes<f16_t>(s, dst, n); break;
+      case 'f' * 16 + 4: convert_bytes<float>(s, dst, n); break;
+      case 'f' * 16 + 8: convert_bytes<double>(s, dst, n); break;
+      case 'i' * 16 + 1: convert_bytes<std::int8_t>(s, dst, n); break;
+      case 'i' * 16 + 2: convert_bytes<std::int16_t>(s, dst, n); break;
+      case 'i' * 16 + 4: convert_bytes<std::int32_t>(s, dst, n); break;
+      case 'i' * 16 + 8: convert_bytes<std::int64_t>(s, dst, n); break;
+      case 'u' * 16 + 1: convert_bytes<std::uint8_t>(s, dst, n); break;
+      case 'u' * 16 + 2: convert_bytes<std::uint16_t>(s, dst, n); break;
+      case 'u' * 16 + 4: convert_bytes<std::uint32_t>(s, dst, n); break;
+      case 'u' * 16 + 8: convert_bytes<std::uint64_t>(s, dst, n); break;
+      case 'b' * 16 + 1: convert_bytes<std::uint8_t>(s, dst, n); break;
       default: GLER_FAIL("cannot convert NumPy dtype '" << a.descr << "' to a tensor");
     }
   };

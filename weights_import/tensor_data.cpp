@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "weights_import/convert_bytes.h"
 
 namespace gler::wi {
 
@@ -33,14 +34,7 @@ const char* safetensors_dtype(DType dtype) {
 template <class Src>
 Tensor widened(const TensorData& t, DType dtype) {
   Tensor out = Tensor::empty(Shape(t.shape), dtype);
-  dispatch_dtype(dtype, [&]<class D>() {
-    D* dst = out.host_data<D>();
-    for (std::int64_t i = 0; i < out.numel(); ++i) {
-      Src v;
-      std::memcpy(&v, t.data.data() + i * static_cast<std::int64_t>(sizeof(Src)), sizeof(Src));
-      dst[i] = convert<D>(v);
-    }
-  });
+  dispatch_dtype(dtype, [&]<class D>() { convert_bytes<Src>(t.data.data(), out.host_data<D>(), out.numel()); });
   return out;
 }
 
