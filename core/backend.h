@@ -133,6 +133,7 @@ class Backend {
                                         Tensor& gx) = 0;
 
   // Output size follows PyTorch (ceil_mode: the last window must start inside the padded input).
+  // An undefined `indices` asks for the maxima only (inference: nothing will call backward).
   virtual void max_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y, Tensor& indices) = 0;
   virtual void max_pool2d_backward(const Pool2dArgs& a, const Tensor& gy, const Tensor& indices, Tensor& gx) = 0;
   virtual void avg_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y) = 0;

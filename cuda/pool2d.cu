@@ -60,7 +60,7 @@ void max_forward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& x, Ten
   const PoolGeometry g = geometry_of(x, y);
   const T* px = x.data<T>();
   T* py = y.data<T>();
-  std::int64_t* pi = indices.data<std::int64_t>();
+  std::int64_t* pi = indices.defined() ? indices.data<std::int64_t>() : nullptr;
   for_each(s, y.numel(), "max_pool2d", [=] __device__(std::int64_t t) {
     const std::int64_t plane = t / (g.p * g.q), r = t % (g.p * g.q), ph = r / g.q, pw = r % g.q;
     std::int64_t h0 = ph * a.stride_h - a.pad_h, w0 = pw * a.stride_w - a.pad_w;
@@ -79,7 +79,7 @@ void max_forward_typed(cudaStream_t s, const Pool2dArgs& a, const Tensor& x, Ten
         }
       }
     py[t] = best;
-    pi[t] = arg;
+    if (pi) pi[t] = arg;
   });
 }
 

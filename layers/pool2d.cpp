@@ -46,8 +46,10 @@ Shape pooled_shape(const char* op, const Tensor& x, const Pool2dArgs& a) {
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a) {
   const Shape out = pooled_shape("max_pool2d", x, a);
   Tensor y = Tensor::empty(out, x.dtype(), x.device());
-  Tensor indices = Tensor::empty(out, DType::i64, x.device());
+  // Argmax indices only when a backward can follow.
+  Tensor indices = grad_enabled() && x.requires_grad() ? Tensor::empty(out, DType::i64, x.device()) : Tensor();
   x.backend().max_pool2d_forward(a, x, y, indices);
+  if (!indices.defined()) return y;
   return record(y, "max_pool2d", {x}, [a, indices, xs = x.shape()](const Tensor& g) {
     Tensor gx = Tensor::empty(xs, g.dtype(), g.device());
     g.backend().max_pool2d_backward(a, g, indices, gx);

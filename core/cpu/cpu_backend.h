@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "core/backend.h"
+#include "core/cpu/block_cache.h"
 #include "core/error.h"
 
 namespace gler {
@@ -73,6 +74,7 @@ class CpuBackend final : public Backend {
  private:
   std::atomic<std::size_t> in_use_{0};
   std::atomic<std::size_t> peak_{0};
+  BlockCache large_blocks_;
 };
 
 // Calls f.template operator()<T>() with T = float or double according to dtype; throws otherwise.

@@ -6,10 +6,11 @@
 
 namespace gler {
 
-// 64-byte alignment: whole cache lines and AVX-512 friendly rows for OpenBLAS.
+// 64-byte alignment: whole cache lines and AVX-512 friendly rows for OpenBLAS. Large blocks go
+// through the block cache (core/cpu/block_cache.h).
 void* CpuBackend::allocate(std::size_t bytes) {
   const std::size_t rounded = ((bytes == 0 ? 1 : bytes) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded);
+  void* p = rounded >= BlockCache::kMinBytes ? large_blocks_.take(rounded) : std::aligned_alloc(64, rounded);
   if (!p) throw std::bad_alloc();
   const std::size_t now = in_use_ += bytes;
   std::size_t peak = peak_.load();
@@ -19,7 +20,10 @@ void* CpuBackend::allocate(std::size_t bytes) {
 }
 
 void CpuBackend::deallocate(void* ptr, std::size_t bytes) {
-  std::free(ptr);
+  if ((bytes + 63) / 64 * 64 >= BlockCache::kMinBytes)
+    large_blocks_.give_back(ptr);
+  else
+    std::free(ptr);
   in_use_ -= bytes;
 }
 

@@ -31,9 +31,13 @@ void CpuBackend::prelu_forward(const Tensor& x, const Tensor& slope, Tensor& y) 
 #pragma omp parallel for if (x.numel() > kParallelGrain)
     for (std::int64_t p = 0; p < planes; ++p) {
       const T a = pa[shared ? 0 : p % v.c];
+      // Restrict-qualified rows and a select instead of a branch, so the loop vectorises (the
+      // sign of x is random: a branch mispredicts half the time).
+      const T* __restrict xr = px + p * v.s;
+      T* __restrict yr = py + p * v.s;
       for (std::int64_t k = 0; k < v.s; ++k) {
-        const T xv = px[p * v.s + k];
-        py[p * v.s + k] = xv > T(0) ? xv : a * xv;
+        const T xv = xr[k], neg = a * xv;
+        yr[k] = xv > T(0) ? xv : neg;
       }
     }
   });
