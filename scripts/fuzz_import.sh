@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the weights_import libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined) and
-# runs each for a bounded time, seeded with checkpoints written by make_checkpoints.py when
-# python3-torch is there. Exit status is non-zero when a target crashes or leaks.
+# Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined): the weights_import
+# readers and io's image decoder, and runs each for a bounded time, seeded with checkpoints written
+# by make_checkpoints.py when python3-torch is there and with small images written by Pillow when
+# python3-pil is. Exit status is non-zero when a target crashes or leaks.
 # Needs the Debian packages clang-14 and libclang-rt-14-dev (plus the project's build deps).
 #   scripts/fuzz_import.sh [SECONDS_PER_TARGET=60]
 set -euo pipefail
@@ -13,10 +14,10 @@ cxx=$(command -v clang++-14 || command -v clang++)
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DGLER_CUDA=OFF -DGLER_FUZZ=ON -DGLER_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint -j"$(nproc)"
+cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint fuzz_image -j"$(nproc)"
 
 corpus=$build/fuzz-corpus
-mkdir -p "$corpus"/{pickle,zip,checkpoint}
+mkdir -p "$corpus"/{pickle,zip,checkpoint,image}
 python=/usr/bin/python3
 if [ ! -f "$corpus/.seeded" ] && "$python" -c 'import torch, torchvision' 2>/dev/null; then
   seeds=$(mktemp -d)
@@ -54,8 +55,53 @@ PY
   rm -rf "$seeds"
   touch "$corpus/.seeded"
 fi
+# Image seeds: tiny files of every kind decode_image reads (JPEG baseline/progressive/grey/CMYK/EXIF,
+# PNG/BMP/GIF/TGA in their layouts), one of them the bundled photo downscaled.
+if [ ! -f "$corpus/.image_seeded" ] && "$python" -c 'import PIL, numpy' 2>/dev/null; then
+  "$python" - "$root" "$corpus/image" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image
+root, dst = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(1)
+def rnd(mode, w=13, h=9):
+    n = {'L': 1, 'RGB': 3, 'RGBA': 4, 'LA': 2, 'CMYK': 4}[mode]
+    a = rng.integers(0, 256, (h, w, n), dtype=np.uint8)
+    return Image.fromarray(a[:, :, 0] if n == 1 else a, mode)
+photo = Image.open(os.path.join(root, 'data/photos/ipazc_ivan.jpg')).resize((24, 24))
+exif = Image.Exif()
+exif[0x0112] = 6
+p = rnd('RGB').quantize(16)
+seeds = {
+    'photo.jpg': lambda f: photo.save(f),
+    'photo_progressive.jpg': lambda f: photo.save(f, progressive=True),
+    'photo_exif.jpg': lambda f: photo.save(f, exif=exif.tobytes()),
+    'grey.jpg': lambda f: rnd('L').save(f),
+    'cmyk.jpg': lambda f: rnd('CMYK').save(f),
+    'rgb444.jpg': lambda f: rnd('RGB').save(f, subsampling=0, optimize=True),
+    'photo.png': lambda f: photo.save(f),
+    'grey.png': lambda f: rnd('L').save(f),
+    'grey_alpha.png': lambda f: rnd('LA').save(f),
+    'rgba.png': lambda f: rnd('RGBA').save(f),
+    'palette.png': lambda f: p.save(f),
+    'palette_trns.png': lambda f: p.save(f, transparency=3),
+    'grey16.png': lambda f: Image.fromarray(rng.integers(0, 65536, (5, 6), dtype=np.uint16).astype('<u2'), 'I;16').save(f),
+    'rgb.bmp': lambda f: rnd('RGB').save(f),
+    'palette.bmp': lambda f: p.save(f),
+    'rgbx.bmp': lambda f: rnd('RGBA').save(f),
+    'palette.gif': lambda f: p.save(f),
+    'palette_trns.gif': lambda f: p.save(f, transparency=3),
+    'rgb.tga': lambda f: rnd('RGB').save(f),
+    'rgba_rle.tga': lambda f: rnd('RGBA').save(f, compression='tga_rle'),
+    'grey.tga': lambda f: rnd('L').save(f),
+}
+for name, write in seeds.items():
+    write(os.path.join(dst, name))
+PY
+  touch "$corpus/.image_seeded"
+fi
 status=0
-for t in pickle zip checkpoint; do
+for t in pickle zip checkpoint image; do
   echo "== fuzz_$t for ${seconds}s"
   if ! "$build/bin/fuzz_$t" "$corpus/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
        -artifact_prefix="$build/crash-$t-" -print_final_stats=1 2>"$build/fuzz_$t.log"; then

@@ -16,6 +16,7 @@
 #include "io/json.h"
 #include "tests/support/run_cli.h"
 #include "train/ensemble/model_outputs.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace gler::ensemble;
@@ -27,15 +28,8 @@ const std::string kA = kDir + "fourteen_models_output_data.npz";
 const std::string kF = kDir + "fourteen_fulltrained_models_output_data.npz";
 const std::string kTA = kDir + "test_data_fourteen_models_outputs.npz";
 
-const fs::path kTmp = [] {
-  fs::path p = fs::temp_directory_path() / ("gler_ensemble_cli_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}();
-const struct RemoveTmp {
-  ~RemoveTmp() { fs::remove_all(kTmp); }
-} kRemoveTmp;
+const gler::test::TempDir kScratch("gler_ensemble_cli");
+const fs::path& kTmp = kScratch.path();
 
 using Run = gler::test::CliRun;
 
@@ -48,13 +42,6 @@ void check_error(const std::string& args, const std::string& message) {
   CHECK(r.status == 2);
   CHECK(r.has("error: "));
   CHECK(r.has(message));
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // One gler_infer JSON file per model of `d`, images named DIR/img_<i>.jpg (or the npz's names).
@@ -187,12 +174,12 @@ TEST_CASE("the SVM notebook: fit, percentages, save, load, submission") {
     std::getline(ss, name, ',');
     ++rows;
     same += ref[image] == predicted;
-    files_ok += slurp(sub / (image + ".txt")) == kClassNames[std::stoi(predicted)];
+    files_ok += gler::test::slurp(sub / (image + ".txt")) == kClassNames[std::stoi(predicted)];
   }
   CHECK(rows == 3011);
   CHECK(same == 3011);
   CHECK(files_ok == 3011);
-  CHECK(slurp(sub / "test_1.txt") == "Positive");  // no newline, as the seed wrote it
+  CHECK(gler::test::slurp(sub / "test_1.txt") == "Positive");  // no newline, as the seed wrote it
 
   // The same stacker on the challenge images given as gler_infer JSON files.
   const std::string inputs = write_infer_jsons(load_npz_split(kTA, "test"), "ta");
