@@ -8,18 +8,23 @@
 #include "core/backend.h"
 #include "core/cpu/threads.h"
 #include "core/error.h"
+#include "io/image.h"
 #include "io/json.h"
+#include "models/faces/mtcnn_detector.h"
 
 namespace {
 
 const char* kUsage = R"(gler_bench --model ARCH [--device cpu|cuda[:N]] [--batch N] [--faces N] [--train]
            [--threads N] [--warmup W] [--runs R] [--layout sphereface|seed] [--weights FILE] [--json]
+gler_bench --model mtcnn --image PHOTO [--device D] [--threads N] [--warmup W] [--runs R] [--weights FILE] [--json]
 
 Times one network, randomly initialised or with --weights: W warm-up runs (default 2), then the median of R timed
 runs (default 10) of a forward pass (no autograd bookkeeping) or, with --train, a forward and
 backward pass in train mode.
 
---model ARCH   densenet161 densenet121 sphere20a pnet rnet onet
+--model ARCH   densenet161 densenet121 sphere20a pnet rnet onet, or mtcnn: the whole face detection
+               (pyramid, three stages, NMS) of --image, decoded once beforehand, with the bundled
+               weights unless --weights names another MTCNN file
 --batch N      images per batch (default 1): DenseNets take 224x224 images, P-Net the first
                pyramid level of a 640x480 photo (384x288), R-Net 24x24 and O-Net 48x48 crops
 --faces N      sphere20a: faces per batch (default 15)
@@ -36,7 +41,7 @@ backward pass in train mode.
 
 int run(int argc, char** argv) {
   using namespace gler;
-  const cli::Args args(argc, argv, {"--model", "--device", "--batch", "--faces", "--threads", "--warmup", "--runs", "--layout", "--weights"},
+  const cli::Args args(argc, argv, {"--model", "--device", "--batch", "--faces", "--threads", "--warmup", "--runs", "--layout", "--weights", "--image"},
                        {"--train", "--json"});
   GLER_CHECK(args.positional().empty(), "unexpected argument '" << args.positional().front() << "' (see --help)");
   const std::string model = args.require("--model");
@@ -49,14 +54,26 @@ int run(int argc, char** argv) {
   const bool train = args.has("--train");
   const int warmup = static_cast<int>(args.get_int("--warmup", 2)), runs = static_cast<int>(args.get_int("--runs", 10));
 
-  const bench::BenchNet net = bench::make_bench_net(model, batch, faces, layout == "seed", device);
-  if (const auto weights = args.get("--weights")) bench::load_bench_weights(net, model, *weights);
-  const bench::BenchResult r = bench::run_bench(net, train, warmup, runs);
+  bench::BenchResult r;
+  std::int64_t images = 0;
+  if (model == "mtcnn") {
+    GLER_CHECK(!train, "--train does not apply to --model mtcnn");
+    const io::Image photo = io::to_rgb(io::read_image(args.require("--image")));
+    const models::faces::MtcnnDetector detector(args.get("--weights", models::faces::bundled_mtcnn_weights()), device);
+    images = 1;
+    r = bench::time_calls([&] { detector.detect(photo); }, images, backend_for(device), warmup, runs);
+  } else {
+    GLER_CHECK(!args.has("--image"), "--image applies to --model mtcnn only");
+    const bench::BenchNet net = bench::make_bench_net(model, batch, faces, layout == "seed", device);
+    if (const auto weights = args.get("--weights")) bench::load_bench_weights(net, model, *weights);
+    r = bench::run_bench(net, train, warmup, runs);
+    images = net.images;
+  }
   const std::size_t peak = device.is_cpu() ? r.peak_rss_bytes : r.peak_tensor_bytes;
   if (args.has("--json")) {
     json::Object o{{"model", model},
                  {"device", device_name(device)},
-                 {"batch", static_cast<long long>(net.images)},
+                 {"batch", static_cast<long long>(images)},
                  {"threads", cpu_threads()},
                  {"train", train},
                  {"runs", r.runs},
@@ -67,7 +84,7 @@ int run(int argc, char** argv) {
                  {"tensor_peak_bytes", static_cast<long long>(r.peak_tensor_bytes)}};
     std::cout << json::dump(json::Value(std::move(o))) << '\n';
   } else {
-    std::cout << model << " on " << device_name(device) << ", " << net.images << (model == "sphere20a" ? " faces" : " images")
+    std::cout << model << " on " << device_name(device) << ", " << images << (model == "sphere20a" ? " faces" : " images")
               << (train ? ", forward + backward" : ", forward") << ": " << r.ms_median << " ms per batch (median of "
               << r.runs << "), " << r.images_per_s << " per s, peak " << peak / (1024.0 * 1024.0) << " MiB\n";
   }

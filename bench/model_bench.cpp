@@ -26,8 +26,7 @@ std::size_t proc_status_bytes(const std::string& key) {
 // Resets the peak RSS (VmHWM) to the current RSS, so the peak measured next is this run's.
 void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
-double run_once(const BenchNet& net, bool train) {
-  const auto t0 = std::chrono::steady_clock::now();
+void run_once(const BenchNet& net, bool train) {
   if (train) {
     net.module->zero_grad();
     backward(ops::sum_all(net.forward(net.input)));
@@ -35,32 +34,39 @@ double run_once(const BenchNet& net, bool train) {
     NoGradGuard no_grad;
     net.forward(net.input);
   }
-  net.input.backend().synchronize();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
 
-BenchResult run_bench(const BenchNet& net, bool train, int warmup, int runs) {
+BenchResult time_calls(const std::function<void()>& call, std::int64_t images, Backend& backend, int warmup, int runs) {
   GLER_CHECK(runs >= 1 && warmup >= 0, "need at least one timed run, got " << runs);
-  net.module->train(train);
-  for (int i = 0; i < warmup; ++i) run_once(net, train);
-  Backend& backend = net.input.backend();
+  auto timed = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    call();
+    backend.synchronize();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  for (int i = 0; i < warmup; ++i) timed();
   backend.reset_peak_bytes();
   reset_peak_rss();
   const std::size_t rss_before = proc_status_bytes("VmRSS");
   std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) ms.push_back(run_once(net, train));
+  for (int i = 0; i < runs; ++i) ms.push_back(timed());
   std::sort(ms.begin(), ms.end());
   BenchResult r;
   r.runs = runs;
   r.ms_median = ms[ms.size() / 2];
   r.ms_min = ms.front();
-  r.images_per_s = static_cast<double>(net.images) * 1000.0 / r.ms_median;
+  r.images_per_s = static_cast<double>(images) * 1000.0 / r.ms_median;
   const std::size_t hwm = proc_status_bytes("VmHWM");
   r.peak_rss_bytes = hwm > rss_before ? hwm - rss_before : 0;
   r.peak_tensor_bytes = backend.peak_bytes();
   return r;
+}
+
+BenchResult run_bench(const BenchNet& net, bool train, int warmup, int runs) {
+  net.module->train(train);
+  return time_calls([&] { run_once(net, train); }, net.images, net.input.backend(), warmup, runs);
 }
 
 }  // namespace gler::bench

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/module.h"
 
 namespace gler::bench {
@@ -39,5 +40,9 @@ struct BenchResult {
 };
 
 BenchResult run_bench(const BenchNet& net, bool train, int warmup, int runs);
+
+// The same timing loop around any call that processes `images` images on `backend`'s device
+// (run_bench uses it; gler_bench --model mtcnn times whole detections with it).
+BenchResult time_calls(const std::function<void()>& call, std::int64_t images, Backend& backend, int warmup, int runs);
 
 }  // namespace gler::bench

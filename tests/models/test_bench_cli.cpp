@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "io/json.h"
 #include "tests/support/run_cli.h"
@@ -65,4 +66,23 @@ TEST_CASE("gler_bench loads real weights by name and refuses another architectur
   CHECK(wrong.has("unexpected pnet.features.conv1.weight"));
   const auto part = run_cli(bench("--model onet --weights " + mtcnn.substr(0, mtcnn.size() - 12) + "nothing.safetensors"));
   CHECK(part.status == 2);
+}
+
+TEST_CASE("gler_bench times a whole MTCNN detection of a photo") {
+  const std::string photo = std::string(GLER_SOURCE_DIR) + "/data/photos/ipazc_ivan.jpg";
+  const auto r = run_cli(bench("--model mtcnn --image " + photo + " --warmup 0 --runs 1 --threads 1 --json"));
+  CAPTURE(r.out);
+  REQUIRE(r.status == 0);
+  const gler::json::Value v = gler::json::parse(r.out);
+  CHECK(v.at("model").as_string() == "mtcnn");
+  CHECK(v.at("batch").as_number() == 1);
+  CHECK(v.at("ms_per_batch").as_number() > 0);
+  for (const std::string& args : std::vector<std::string>{"--model mtcnn", "--model mtcnn --image /nonexistent.jpg",
+                                                          "--model mtcnn --train --image " + photo,
+                                                          "--model rnet --image " + photo}) {
+    CAPTURE(args);
+    const auto bad = run_cli(bench(args));
+    CHECK(bad.status == 2);
+    CHECK(bad.out.rfind("error: ", 0) == 0);
+  }
 }
