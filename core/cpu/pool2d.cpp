@@ -68,6 +68,11 @@ std::pair<std::int64_t, std::int64_t> outputs_covering(std::int64_t k, std::int6
 template <class T>
 void max_pool2d_values(const Pool2dArgs& a, const Planes& pl, const T* px, T* py) {
   constexpr T lowest = -std::numeric_limits<T>::infinity();
+  // The output ranges of each window offset, once for all planes and rows.
+  std::vector<std::pair<std::int64_t, std::int64_t>> cols(static_cast<std::size_t>(a.kernel_w)),
+      rows(static_cast<std::size_t>(a.kernel_h));
+  for (std::int64_t k = 0; k < a.kernel_w; ++k) cols[k] = outputs_covering(k, a.stride_w, a.pad_w, pl.W, pl.Q);
+  for (std::int64_t k = 0; k < a.kernel_h; ++k) rows[k] = outputs_covering(k, a.stride_h, a.pad_h, pl.H, pl.P);
 #pragma omp parallel if (pl.count * pl.H * pl.W > kParallelGrain)
   {
     std::vector<T> row_max(static_cast<std::size_t>(pl.H * pl.Q));
@@ -79,7 +84,7 @@ void max_pool2d_values(const Pool2dArgs& a, const Planes& pl, const T* px, T* py
         T* __restrict r = row_max.data() + h * pl.Q;
         const T* __restrict x = in + h * pl.W;
         for (std::int64_t k = 0; k < a.kernel_w; ++k) {
-          const auto [q0, q1] = outputs_covering(k, a.stride_w, a.pad_w, pl.W, pl.Q);
+          const auto [q0, q1] = cols[k];
           const std::int64_t shift = k - a.pad_w;
           for (std::int64_t q = q0; q < q1; ++q) r[q] = max_or_nan(r[q], x[q * a.stride_w + shift]);
         }
@@ -87,7 +92,7 @@ void max_pool2d_values(const Pool2dArgs& a, const Planes& pl, const T* px, T* py
       T* out = py + c * pl.P * pl.Q;
       std::fill(out, out + pl.P * pl.Q, lowest);
       for (std::int64_t k = 0; k < a.kernel_h; ++k) {
-        const auto [p0, p1] = outputs_covering(k, a.stride_h, a.pad_h, pl.H, pl.P);
+        const auto [p0, p1] = rows[k];
         for (std::int64_t p = p0; p < p1; ++p) {
           T* __restrict o = out + p * pl.Q;
           const T* __restrict r = row_max.data() + (p * a.stride_h + k - a.pad_h) * pl.Q;
