@@ -57,10 +57,10 @@ def main():
             g = json.loads(out.stdout)
             prev = best.get(name)
             best[name] = (min(t, prev[0]) if prev else t, min(g["ms_per_batch"], prev[1]) if prev else g["ms_per_batch"],
-                          shape[0], g["peak_bytes"])
+                          shape[0], g["tensor_peak_bytes"])
     end = sgemm_line()
     print(f"| case ({args.threads} thread{'s' if args.threads > 1 else ''}, fastest of {args.rounds} rounds of "
-          f"median-of-{args.runs}) | PyTorch ms | gler ms | PyTorch img/s | gler img/s | ratio | gler peak MiB |")
+          f"median-of-{args.runs}) | PyTorch ms | gler ms | PyTorch img/s | gler img/s | ratio | gler tensor peak MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, (t, g, n, peak) in best.items():
         print(f"| {name} | {t:.1f} | {g:.1f} | {n * 1e3 / t:.2f} | {n * 1e3 / g:.2f} | {t / g:.2f} | {peak / 2**20:.0f} |")
