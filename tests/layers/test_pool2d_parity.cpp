@@ -4,8 +4,12 @@
 // cases of the output-size and divisor rules.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/init.h"
@@ -124,6 +128,42 @@ for name, fn in cases.items():
       x.backend().max_pool2d_forward(c.args, x, y, idx);
       CHECK(idx.to_vector<std::int64_t>() == ref.get(n + "_idx").to_vector<std::int64_t>());
     }
+  }
+}
+
+// Inference asks the backend for maxima without indices, a separate (separable) CPU path: it must
+// give PyTorch's values exactly on every max case, NaNs included (a NaN anywhere in a window wins).
+TEST_CASE("max pooling without autograd (no indices) matches PyTorch exactly, NaN included") {
+  test::TorchRef ref;
+  Generator gen(78);
+  std::string script = "import torch.nn.functional as F\ncases = {}\n";
+  std::vector<std::pair<const PoolCase*, Tensor>> outs;
+  for (const PoolCase& c : cases()) {
+    if (c.kind != Kind::max) continue;
+    const std::string n = c.name;
+    Tensor x = Tensor::empty(c.x);
+    uniform_(x, -1, 1, gen);
+    std::vector<float> v = x.to_vector<float>();
+    for (std::size_t i = 0; i < v.size(); i += 37) v[i] = std::numeric_limits<float>::quiet_NaN();
+    x = Tensor::from_vector(v, c.x);
+    ref.put(n + "_x", x);
+    NoGradGuard no_grad;
+    outs.emplace_back(&c, layers::max_pool2d(x, c.args));
+    script += "cases['" + n + "'] = lambda x: " + torch_call(c) + "[0]\n";
+  }
+  script += "for name, fn in cases.items():\n    save(f'{name}_y', fn(load(f'{name}_x')))\n";
+  ref.run(script);
+  for (const auto& [c, y] : outs) {
+    CAPTURE(c->name);
+    const std::vector<float> ours = y.to_vector<float>(), theirs = ref.get(std::string(c->name) + "_y").to_vector<float>();
+    REQUIRE(ours.size() == theirs.size());
+    int differ = 0, nans = 0;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+      nans += std::isnan(theirs[i]);
+      differ += std::isnan(theirs[i]) ? !std::isnan(ours[i]) : ours[i] != theirs[i];
+    }
+    CHECK(differ == 0);
+    CHECK(nans > 0);
   }
 }
 
