@@ -22,10 +22,11 @@ void append_bytes(void* context, void* data, int size) {
   out->insert(out->end(), bytes, bytes + size);
 }
 
-void check_writable(const Image& image, const std::string& path) {
-  GLER_CHECK(!image.empty(), "cannot write an empty " << image.width << "x" << image.height << " image to '" << path << "'");
+// `what` names the output in messages: a path, or "JPEG" for an in-memory encode.
+void check_writable(const Image& image, const std::string& what) {
+  GLER_CHECK(!image.empty(), "cannot write an empty " << image.width << "x" << image.height << " image to '" << what << "'");
   GLER_CHECK(image.pixels.size() == static_cast<std::size_t>(image.width) * image.height * image.channels,
-             "image for '" << path << "' has " << image.pixels.size() << " bytes, its size needs "
+             "image for '" << what << "' has " << image.pixels.size() << " bytes, its size needs "
                            << static_cast<std::size_t>(image.width) * image.height * image.channels);
 }
 
@@ -84,15 +85,26 @@ void write_png(const Image& image, const std::string& path) {
   write_bytes_atomic(path, png);
 }
 
-void write_jpeg(const Image& image, const std::string& path, int quality) {
-  check_writable(image, path);
+std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
+  check_writable(image, "JPEG");
   GLER_CHECK(image.channels == 1 || image.channels == 3,
-             "cannot write a " << image.channels << "-channel image as JPEG to '" << path
-                               << "' (Pillow neither): expected 1 (L) or 3 (RGB), convert with to_rgb");
+             "cannot encode a " << image.channels
+                                << "-channel image as JPEG (Pillow neither): expected 1 (L) or 3 (RGB), convert with to_rgb");
   GLER_CHECK(quality >= 1 && quality <= 100, "JPEG quality must be 1..100, got " << quality);
   JpegCompressor jpeg;
-  GLER_CHECK(jpeg.compress(image, quality), "cannot encode JPEG for '" << path << "': " << jpeg.message());
-  write_bytes_atomic(path, std::span(jpeg.data(), jpeg.size()));
+  GLER_CHECK(jpeg.compress(image, quality), "cannot encode JPEG: " << jpeg.message());
+  return {jpeg.data(), jpeg.data() + jpeg.size()};
+}
+
+void write_jpeg(const Image& image, const std::string& path, int quality) {
+  check_writable(image, path);
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = encode_jpeg(image, quality);
+  } catch (const Error& e) {
+    throw Error("'" + path + "': " + e.what());
+  }
+  write_bytes_atomic(path, bytes);
 }
 
 }  // namespace gler::io

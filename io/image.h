@@ -62,5 +62,7 @@ Image resize_pillow(const Image& image, int width, int height, ResampleFilter fi
 // JPEG by libjpeg-turbo as Pillow saves by default (quality 75, 4:2:0, baseline).
 void write_png(const Image& image, const std::string& path);
 void write_jpeg(const Image& image, const std::string& path, int quality = 75);
+// The bytes write_jpeg writes.
+std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality = 75);
 
 }  // namespace gler::io
