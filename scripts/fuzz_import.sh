@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined): the weights_import
-# readers and io's image decoder, and runs each for a bounded time, seeded with checkpoints written
-# by make_checkpoints.py when python3-torch is there and with small images written by Pillow when
+# readers, the safetensors model loading checks and io's image decoder, and runs each for a bounded
+# time, seeded with checkpoints written by make_checkpoints.py and seed_pickle.py when python3-torch
+# is there, with small safetensors model files and with small images written by Pillow when
 # python3-pil is. Exit status is non-zero when a target crashes or leaks.
 # Needs the Debian packages clang-14 and libclang-rt-14-dev (plus the project's build deps).
 #   scripts/fuzz_import.sh [SECONDS_PER_TARGET=60]
@@ -14,15 +15,16 @@ cxx=$(command -v clang++-14 || command -v clang++)
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DGLER_CUDA=OFF -DGLER_FUZZ=ON -DGLER_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint fuzz_image -j"$(nproc)"
+cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint fuzz_safetensors fuzz_image -j"$(nproc)"
 
 corpus=$build/fuzz-corpus
-mkdir -p "$corpus"/{pickle,zip,checkpoint,image}
+mkdir -p "$corpus"/{pickle,zip,checkpoint,safetensors,image}
 python=/usr/bin/python3
 if [ ! -f "$corpus/.seeded" ] && "$python" -c 'import torch, torchvision' 2>/dev/null; then
   seeds=$(mktemp -d)
   "$python" "$root/tests/import/make_checkpoints.py" "$seeds" --mtcnn "$root/data/mtcnn/mtcnn.safetensors" >/dev/null
-  for f in "$seeds"/*.pt "$seeds"/*.np? "$seeds"/hostile/* "$seeds"/mtcnn/pnet.npy; do
+  "$python" "$root/tests/import/make_seed_checkpoints.py" "$seeds/seed" --mini-only >/dev/null
+  for f in "$seeds"/*.pt "$seeds"/*.np? "$seeds"/hostile/* "$seeds"/mtcnn/pnet.npy "$seeds"/seed/mini.pt "$seeds"/seed/hostile/*; do
     cp "$f" "$corpus/checkpoint/"
     case "$f" in *.npz|*_zip.pt) cp "$f" "$corpus/zip/" ;; esac
   done
@@ -54,6 +56,33 @@ open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + data)
 PY
   rm -rf "$seeds"
   touch "$corpus/.seeded"
+fi
+# Safetensors model seeds, written by hand: a model file's header with and without an arch, names
+# with the prefixes gler_import strips, and the dtypes a model holds.
+if [ ! -f "$corpus/.safetensors_seeded" ]; then
+  "$python" - "$corpus/safetensors" <<'PY'
+import json, struct, sys
+def write(name, tensors, metadata):
+    header, data = {}, b""
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for key, (dtype, shape, raw) in tensors.items():
+        header[key] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    open(f"{sys.argv[1]}/{name}", "wb").write(struct.pack("<Q", len(h)) + h + data)
+f32 = lambda *v: struct.pack(f"<{len(v)}f", *v)
+write("local.safetensors", {"fc6.weight": ("F32", [3, 1], f32(1, 2, 3)), "fc6.bias": ("F32", [3], f32(0, 0, 0))},
+      {"arch": "local", "fc6": "linear", "max_faces": "15", "seed_compat": "1"})
+write("attention.safetensors", {"module.non_align_model.fc5.bias": ("F32", [2], f32(1, 2)),
+                                "global_model.norm5.num_batches_tracked": ("I64", [], struct.pack("<q", 3)),
+                                "global_model.denseblock1.denselayer1.norm.1.weight": ("F16", [2], b"\0<\0<")},
+      {"arch": "attention_b", "emotic": "0"})
+write("noarch.safetensors", {"features.conv0.weight": ("F32", [1, 1, 1, 1], f32(1)),
+                             "classifier.weight": ("BF16", [1, 1], b"\x80?")}, None)
+PY
+  touch "$corpus/.safetensors_seeded"
 fi
 # Image seeds: tiny files of every kind decode_image reads (JPEG baseline/progressive/grey/CMYK/EXIF,
 # PNG/BMP/GIF/TGA in their layouts), one of them the bundled photo downscaled.
@@ -101,7 +130,7 @@ PY
   touch "$corpus/.image_seeded"
 fi
 status=0
-for t in pickle zip checkpoint image; do
+for t in pickle zip checkpoint safetensors image; do
   echo "== fuzz_$t for ${seconds}s"
   if ! "$build/bin/fuzz_$t" "$corpus/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
        -artifact_prefix="$build/crash-$t-" -print_final_stats=1 2>"$build/fuzz_$t.log"; then

@@ -35,8 +35,13 @@ void add_npy(StateDict& sd, const std::uint8_t* data, std::size_t size, const st
   }
 }
 
+bool is_group_emotion_arch(const std::string& arch) {
+  return arch == "global" || arch == "local" || arch == "average" || arch.rfind("attention_", 0) == 0;
+}
+
 StateDict read_mtcnn_dir(const fs::path& dir) {
   StateDict sd;
+  sd.format = SourceFormat::mtcnn_dir;
   for (const char* net : {"pnet", "rnet", "onet"}) {
     fs::path file = dir / (std::string(net) + ".npy");
     GLER_CHECK(fs::is_regular_file(file), "directory " << dir.string() << " lacks " << net << ".npy (expected the MTCNN "
@@ -58,6 +63,7 @@ StateDict read_source_bytes(const std::uint8_t* d, std::size_t n, const std::str
   std::string stem = path.stem().string();
   if (n >= 6 && std::string_view(reinterpret_cast<const char*>(d), 6) == "\x93NUMPY") {
     StateDict sd;
+    sd.format = SourceFormat::numpy;
     bool mtcnn = stem == "pnet" || stem == "rnet" || stem == "onet";
     add_npy(sd, d, n, stem, mtcnn ? stem + "." : "");
     return sd;
@@ -67,6 +73,7 @@ StateDict read_source_bytes(const std::uint8_t* d, std::size_t n, const std::str
     for (const auto& e : zip.entries())
       if (e.name == "data.pkl" || e.name.ends_with("/data.pkl")) return read_torch_checkpoint(d, n);
     StateDict sd;  // an .npz
+    sd.format = SourceFormat::numpy;
     for (const auto& e : zip.entries()) {
       GLER_CHECK(e.name.ends_with(".npy"), "zip archive is neither a PyTorch checkpoint nor an .npz (member '" << e.name << "')");
       auto member = zip.read(e);
@@ -103,6 +110,7 @@ StateDict import_checkpoint(const std::string& path, const std::string& arch) {
   StateDict raw = read_source(path);
   StateDict sd;
   sd.metadata = raw.metadata;
+  sd.format = raw.format;
   for (auto& [name, t] : raw.entries) sd.add(normalize_name(name), std::move(t));
   // A safetensors file converted earlier already says what it is.
   auto recorded = raw.metadata.find("arch");
@@ -112,6 +120,10 @@ StateDict import_checkpoint(const std::string& path, const std::string& arch) {
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
+  // The seed's checkpoints are PyTorch pickles: a group-emotion model read from one is the seed's
+  // and runs with its quirks (gler_infer reads seed_compat). Such a file brings no metadata of its
+  // own; other sources say for themselves.
+  if (raw.format == SourceFormat::pytorch && is_group_emotion_arch(a)) sd.metadata.emplace("seed_compat", "1");
   return sd;
 }
 

@@ -16,7 +16,9 @@ StateDict read_source_bytes(const std::uint8_t* data, std::size_t size, const st
 
 // read_source, then normalize_name on every name, then the checks of `arch` (when empty: taken
 // from a safetensors source's metadata, else inferred from the names). The result carries `arch`
-// and the hyper-parameters in its metadata.
+// and the hyper-parameters in its metadata, and seed_compat = "1" for a group-emotion arch (global,
+// local, average, attention_*) read from a PyTorch file: such files are the seed's. A safetensors
+// source keeps the metadata it has.
 StateDict import_checkpoint(const std::string& path, const std::string& arch);
 
 }  // namespace gler::wi

@@ -33,9 +33,9 @@ constexpr std::string_view kFunctions[] = {
     "torch._utils._rebuild_parameter_with_state", "collections.OrderedDict", "builtins.set", "builtins.frozenset",
     "__builtin__.set", "__builtin__.frozenset", "_codecs.encode", "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
     "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "numpy.dtype", "numpy.ndarray",
-    "copyreg._reconstructor", "copy_reg._reconstructor"};
+    "copyreg._reconstructor", "copy_reg._reconstructor", "torch.Size"};
 // Python 3 pickles at protocol <= 2 use Python 2 names (range -> __builtin__.xrange).
-constexpr std::string_view kInertClasses[] = {"torch.device",      "torch.Size",         "builtins.range",
+constexpr std::string_view kInertClasses[] = {"torch.device",      "builtins.range",
                                               "__builtin__.xrange", "builtins.slice",     "__builtin__.slice",
                                               "builtins.object",   "__builtin__.object", "builtins.complex",
                                               "__builtin__.complex"};
@@ -182,12 +182,40 @@ class Machine {
                "pickle: " << fn << " called with too few arguments");
     return args->items[i];
   }
+  static bool is_range(const Value* v) {
+    return v->kind == Kind::Object && (v->s == "builtins.range" || v->s == "__builtin__.xrange");
+  }
+  // range(stop) / range(start, stop[, step]) as its ints; at most `limit` of them.
+  static std::vector<std::int64_t> range_ints(const Value* r, std::size_t limit, const char* what) {
+    std::vector<std::int64_t> args;
+    for (const Value* x : r->items) {
+      GLER_CHECK(x->kind == Kind::Int, "pickle: " << what << ": range() of a " << kind_name(x->kind));
+      args.push_back(x->i);
+    }
+    GLER_CHECK(!args.empty() && args.size() <= 3, "pickle: " << what << ": range() with " << args.size() << " arguments");
+    std::int64_t start = args.size() == 1 ? 0 : args[0], stop = args.size() == 1 ? args[0] : args[1];
+    std::int64_t step = args.size() == 3 ? args[2] : 1;
+    GLER_CHECK(step != 0, "pickle: " << what << ": range() step is zero");
+    // In 128 bits: the span of two int64 values cannot overflow there.
+    const __int128 span = static_cast<__int128>(stop) - start;
+    const __int128 count = step > 0 ? (span > 0 ? (span + step - 1) / step : 0) : (span < 0 ? (span + step + 1) / step : 0);
+    GLER_CHECK(count <= static_cast<__int128>(limit), "pickle: " << what << " has more than " << limit << " dimensions");
+    std::vector<std::int64_t> out;
+    for (__int128 k = 0; k < count; ++k) out.push_back(static_cast<std::int64_t>(start + k * step));
+    return out;
+  }
+  // Every tuple-like value a pickle may hold where a shape or stride is meant: tuples, lists,
+  // torch.Size (already a tuple here, see call()) and range objects.
   static std::vector<std::int64_t> int_tuple(const Value* v, const char* what) {
-    GLER_CHECK(v->is_sequence(), "pickle: " << what << " must be a tuple of ints");
-    GLER_CHECK(v->items.size() <= 32, "pickle: " << what << " has more than 32 dimensions");
+    constexpr std::size_t kMaxDims = 32;
+    if (is_range(v)) return range_ints(v, kMaxDims, what);
+    GLER_CHECK(v->is_sequence(), "pickle: " << what << " must be a tuple of ints (got: " << kind_name(v->kind)
+                                            << (v->kind == Kind::Object ? " " + v->s : "") << ")");
+    GLER_CHECK(v->items.size() <= kMaxDims, "pickle: " << what << " has more than " << kMaxDims << " dimensions");
     std::vector<std::int64_t> out;
     for (const Value* x : v->items) {
-      GLER_CHECK(x->kind == Kind::Int, "pickle: " << what << " must be a tuple of ints");
+      GLER_CHECK(x->kind == Kind::Int, "pickle: " << what << " must be a tuple of ints (got: a " << kind_name(x->kind)
+                                                  << " inside)");
       out.push_back(x->i);
     }
     return out;
@@ -238,6 +266,13 @@ class Machine {
     }
     if (name == "torch.nn.parameter.Parameter" && !args->items.empty() && args->items[0]->kind == Kind::Tensor)
       return args->items[0];
+    if (name == "torch.Size") {
+      // A tuple subclass: REDUCE (torch >= 0.4.1 defines __reduce__) or NEWOBJ (copyreg.__newobj__
+      // of a plain tuple subclass) of torch.Size with its dimensions as the one argument.
+      const Value* dims = args->items.empty() ? nullptr : args->items[0];
+      GLER_CHECK(args->items.size() == 1 && dims->is_sequence(), "pickle: torch.Size expects one tuple of dimensions");
+      return tuple(dims->items);
+    }
     if (name == "collections.OrderedDict") {
       Value* d = make(Kind::Dict);
       if (!args->items.empty() && args->items[0]->is_sequence())
@@ -361,11 +396,9 @@ class Machine {
       obj->state = state;
       return;
     }
-    if (obj->kind == Kind::Tensor || (obj->kind == Kind::Dict && state->kind == Kind::None)) return;
-    if (obj->kind == Kind::Dict && state->kind == Kind::Dict) {
-      for (std::size_t j = 0; j + 1 < state->items.size(); j += 2) set_item(obj, state->items[j], state->items[j + 1]);
-      return;
-    }
+    // A dict's BUILD state holds its instance attributes, never items: e.g. the _metadata
+    // (per-module versions) of a torch >= 0.4.1 state dict.
+    if (obj->kind == Kind::Tensor || obj->kind == Kind::Dict) return;
     GLER_FAIL("pickle: BUILD on a " << kind_name(obj->kind));
   }
 

@@ -1,7 +1,8 @@
 // A pickle virtual machine that never executes anything: it builds a plain value tree.
-// GLOBAL names are only recorded. A whitelist maps the tensor/array rebuilders and a few harmless
-// builtins to values; torch.nn.*, torchvision.* and __main__.* classes become generic objects whose
-// BUILD state is kept; any other global (os.system, builtins.eval, ...) is an error naming it.
+// GLOBAL names are only recorded. A whitelist maps the tensor/array rebuilders, torch.Size (to a
+// tuple) and a few harmless builtins to values; torch.nn.*, torchvision.* and __main__.* classes
+// become generic objects whose BUILD state is kept; any other global (os.system, builtins.eval, ...)
+// is an error naming it.
 #pragma once
 #include <cstdint>
 #include <deque>

@@ -45,6 +45,7 @@ StateDict parse_safetensors(const std::uint8_t* data, std::size_t size) {
   GLER_CHECK(root.is_object(), "safetensors: header is not a JSON object");
 
   StateDict sd;
+  sd.format = SourceFormat::safetensors;
   struct Range {
     std::uint64_t begin, end;
     std::size_t entry;

@@ -18,9 +18,14 @@ struct TensorData {
   std::int64_t numel() const;
 };
 
+// What a StateDict was read from (none: built in memory). gler_import marks group-emotion models
+// imported from PyTorch files as the seed's (seed_compat) and keeps a safetensors file's metadata.
+enum class SourceFormat : std::uint8_t { none, pytorch, numpy, safetensors, mtcnn_dir };
+
 struct StateDict {
   std::vector<std::pair<std::string, TensorData>> entries;
   std::map<std::string, std::string> metadata;
+  SourceFormat format = SourceFormat::none;
 
   const TensorData* find(const std::string& name) const;
   bool has(const std::string& name) const { return find(name) != nullptr; }

@@ -125,6 +125,7 @@ using StorageLookup = std::function<std::span<const std::uint8_t>(const StorageI
 
 StateDict build_state_dict(const Pickle& p, const StorageLookup& lookup, std::size_t file_size) {
   StateDict sd;
+  sd.format = SourceFormat::pytorch;
   for (const auto& [name, v] : collect_tensors(*p.root)) {
     if (v->kind == Kind::Array) {
       sd.add(name, from_ndarray(*v->array));

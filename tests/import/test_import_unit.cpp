@@ -152,6 +152,63 @@ TEST_CASE("pickle: value limit") {
   CHECK_THROWS_AS(unpickle(reinterpret_cast<const std::uint8_t*>(many.data()), many.size(), limits), gler::Error);
 }
 
+// torch._utils._rebuild_tensor_v2(('storage', torch.FloatStorage, '0', 'cuda:1', 6, None), 0, size,
+// stride, False, None), size and stride given as pickle text.
+std::string rebuild_tensor(const std::string& size, const std::string& stride) {
+  return lit("\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\n"
+             "X\x01\x00\x00\x00" "0X\x06\x00\x00\x00" "cuda:1K\x06Nt" "QK\x00") +
+         size + stride + lit("\x89NtR.");
+}
+
+const TensorRef& tensor_of(const Pickle& p) {
+  REQUIRE(p.root->kind == Kind::Tensor);
+  return *p.root->tensor;
+}
+
+TEST_CASE("pickle: torch.Size (REDUCE or NEWOBJ), lists and range objects are shapes") {
+  const std::string size23 = lit("K\x02K\x03\x86"), stride31 = lit("K\x03K\x01\x86");
+  const std::string torch_size = "ctorch\nSize\n" + size23 + lit("\x85");
+  for (const std::string& size : {size23, torch_size + "R", torch_size + lit("\x81"), lit("](K\x02K\x03" "e")}) {
+    CAPTURE(size);
+    Pickle p = run_pickle(rebuild_tensor(size, stride31));
+    CHECK(tensor_of(p).shape == std::vector<std::int64_t>{2, 3});
+    CHECK(tensor_of(p).stride == std::vector<std::int64_t>{3, 1});
+  }
+  // range(3, 0, -2) == (3, 1); range(2) == (0, 1); an empty range is a 0-d shape.
+  const std::string xrange = "c__builtin__\nxrange\n";
+  Pickle r = run_pickle(rebuild_tensor(size23, xrange + lit("K\x03K\x00J\xfe\xff\xff\xff\x87R")));
+  CHECK(tensor_of(r).stride == std::vector<std::int64_t>{3, 1});
+  r = run_pickle(rebuild_tensor("cbuiltins\nrange\n" + lit("K\x02\x85R"), stride31));
+  CHECK(tensor_of(r).shape == std::vector<std::int64_t>{0, 1});
+  r = run_pickle(rebuild_tensor(xrange + lit("K\x05K\x05\x86R"), ")"));
+  CHECK(tensor_of(r).shape.empty());
+
+  auto fails = [&](const std::string& size, const std::string& needle) {
+    CAPTURE(size);
+    std::string msg = error_of([&] { run_pickle(rebuild_tensor(size, stride31)); });
+    CAPTURE(msg);
+    CHECK(msg.find(needle) != std::string::npos);
+  };
+  fails(lit("X\x03\x00\x00\x00" "2,3"), "tensor size must be a tuple of ints (got: str)");
+  fails("ctorch\nSize\n" + lit("K\x02G\x40\x08\x00\x00\x00\x00\x00\x00\x86\x85\x81"), "(got: a float inside)");
+  fails("ctorch\nSize\n" + lit("K\x02\x85\x81"), "torch.Size expects one tuple");
+  fails("ctorch\nSize\n" + lit(")R"), "torch.Size expects one tuple");
+  fails(xrange + lit("K\x00\x8a\x05\x00\x00\x00\x00\x01\x86R"), "more than 32 dimensions");  // range(0, 2**32)
+  fails(xrange + lit("K\x00K\x02K\x00\x87R"), "step is zero");
+  fails(xrange + lit("X\x01\x00\x00\x00" "a\x85R"), "range() of a str");
+  fails("ctorch\ndevice\n" + lit("X\x03\x00\x00\x00" "cpu\x85R"), "(got: object torch.device)");
+}
+
+TEST_CASE("pickle: a dict's BUILD state is its attributes, not items (a state dict's _metadata)") {
+  // OrderedDict() with 'w': 1 set, then BUILD {'_metadata': {'': 1}}.
+  Pickle p = run_pickle(lit("\x80\x02" "ccollections\nOrderedDict\n)RX\x01\x00\x00\x00wK\x01s}X\x09\x00\x00\x00_metadata}"
+                            "X\x00\x00\x00\x00K\x01ssb."));
+  REQUIRE(p.root->kind == Kind::Dict);
+  CHECK(p.root->items.size() == 2);
+  CHECK(p.root->get("w")->i == 1);
+  CHECK(p.root->get("_metadata") == nullptr);
+}
+
 TEST_CASE("zip: reads stored entries and rejects corrupt directories") {
   std::vector<std::size_t> offsets;
   std::size_t cd = 0;
