@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "weights_import/import_source.h"
+#include "weights_import/safetensors.h"
 #include "weights_import/tensor_data.h"
 
 namespace gler::models {
@@ -30,6 +31,13 @@ std::map<std::string, std::string> load_weights(const Module& model, const std::
     GLER_FAIL(path << ": " << e.what());
   }
   return sd.metadata;
+}
+
+void save_weights(const Module& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
+  wi::StateDict sd;
+  for (const auto& [name, t] : model.state_dict()) sd.add(name, wi::to_tensor_data(t));
+  sd.metadata = metadata;
+  wi::write_safetensors(path, sd);
 }
 
 }  // namespace gler::models

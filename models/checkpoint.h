@@ -17,4 +17,8 @@ namespace gler::models {
 std::map<std::string, std::string> load_weights(const Module& model, const std::string& path,
                                                 const std::string& prefix = "");
 
+// Writes every parameter and buffer of `model` (state-dict order and names) with `metadata` to a
+// safetensors file, atomically: the file gler_infer and load_weights read back.
+void save_weights(const Module& model, const std::string& path, const std::map<std::string, std::string>& metadata);
+
 }  // namespace gler::models

@@ -1,0 +1,59 @@
+#include "models/gler/face_slots.h"
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace gler::models {
+
+Tensor real_faces_and_blank(const Tensor& x, const std::vector<std::int64_t>& counts) {
+  GLER_CHECK(x.ndim() >= 2 && x.size(0) == static_cast<std::int64_t>(counts.size()),
+             "real_faces_and_blank: " << describe(x) << " is not [B, F, ...] for " << counts.size() << " images");
+  std::vector<std::int64_t> shape = x.shape().to_vector();
+  shape.erase(shape.begin());  // [F, ...]: one image's slots
+  std::vector<Tensor> parts;
+  for (std::size_t b = 0; b < counts.size(); ++b) {
+    const auto i = static_cast<std::int64_t>(b);
+    if (counts[b] > 0) parts.push_back(x.slice(i, i + 1).reshape(Shape(shape)).slice(0, counts[b]));
+  }
+  shape.front() = 1;  // [1, ...]: the zero face
+  parts.push_back(Tensor::zeros(Shape(shape), x.dtype(), x.device()));
+  return ops::concat(parts, 0);
+}
+
+Tensor to_slots(const Tensor& rows, const std::vector<std::int64_t>& counts, std::int64_t slots) {
+  std::int64_t real = 0;
+  for (std::int64_t n : counts) real += n;
+  GLER_CHECK(rows.ndim() == 2 && rows.size(0) == real + 1,
+             "to_slots: rows " << describe(rows) << " are not the " << real << " real faces and the zero face");
+  const std::int64_t dim = rows.size(1);
+  const Tensor blank = rows.slice(real, real + 1).reshape({dim});
+  std::vector<Tensor> parts;
+  std::int64_t offset = 0;
+  for (std::int64_t n : counts) {
+    if (n > 0) parts.push_back(rows.slice(offset, offset + n));
+    if (n < slots) parts.push_back(ops::expand(blank, 0, slots - n));
+    offset += n;
+  }
+  return ops::concat(parts, 0).reshape({static_cast<std::int64_t>(counts.size()), slots, dim});
+}
+
+Tensor mean_over_faces(const Tensor& x, const std::vector<std::int64_t>& counts) {
+  const auto batch = static_cast<std::int64_t>(counts.size());
+  GLER_CHECK(x.ndim() == 3 && x.size(0) == batch,
+             "mean_over_faces: " << describe(x) << " is not [B, F, D] for " << batch << " images");
+  const std::int64_t slots = x.size(1), dim = x.size(2);
+  std::vector<double> weights(static_cast<std::size_t>(batch * slots), 0.0);
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t j = 0; j < counts[static_cast<std::size_t>(b)]; ++j)
+      weights[static_cast<std::size_t>(b * slots + j)] = 1.0 / static_cast<double>(counts[static_cast<std::size_t>(b)]);
+  const Tensor w = Tensor::from_vector(weights, {batch, 1, slots}).to(x.dtype()).to(x.device());
+  return ops::matmul(w, x).reshape({batch, dim});
+}
+
+Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts) {
+  const Tensor out = sphere.forward(real_faces_and_blank(faces, counts)).logits;
+  GLER_CHECK(out.defined(), "encode_faces needs a sphere20a with a linear or L-Softmax fc6");
+  return to_slots(out, counts, faces.size(1));
+}
+
+}  // namespace gler::models

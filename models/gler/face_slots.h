@@ -1,0 +1,30 @@
+// Faces of a batch sit in fixed slots, x [B, F, ...], the first counts[b] of image b real and the
+// rest empty (zero). The face network runs once on all the real faces of the batch, gathered into
+// one batch with a single all-zero face after them, and its outputs go back into the slots: an
+// empty slot gets the zero face's output, the value the seed computes for it by running the
+// network on every slot (its A/B score reshape reads those values, SEED_SPEC §4.8). Every step is
+// a differentiable tensor op, so training takes the same path.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+#include "models/sphere20a.h"
+
+namespace gler::models {
+
+// The real faces [N, ...] of x [B, F, ...] in image order, then one zero face: [N + 1, ...].
+Tensor real_faces_and_blank(const Tensor& x, const std::vector<std::int64_t>& counts);
+
+// rows [N + 1, D] in real_faces_and_blank's order -> [B, slots, D].
+Tensor to_slots(const Tensor& rows, const std::vector<std::int64_t>& counts, std::int64_t slots);
+
+// x [B, F, D] -> [B, D]: the mean over each image's real slots, zero for an image without faces
+// (one batched product with weights 1/counts[b] on the real slots, 0 on the others).
+Tensor mean_over_faces(const Tensor& x, const std::vector<std::int64_t>& counts);
+
+// The sphere's fc6 output for every slot of faces [B, F, 3, H, W]: [B, F, classes], from one
+// batched call on the real faces and the zero face.
+Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts);
+
+}  // namespace gler::models

@@ -1,0 +1,90 @@
+// The paper's group-emotion models (SEED_SPEC §4), one interface: a batch of images, their
+// aligned faces and/or MTCNN face features in; three logits (Negative, Neutral, Positive) and,
+// for the attention models, the weight of every face out. The arch and its hyper-parameters live
+// in ModelInfo, which is also the safetensors metadata gler_import and gler_train write, so a
+// model file is all gler_infer needs.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/init.h"
+#include "core/module.h"
+#include "models/faces/align.h"
+#include "models/gler/model_shapes.h"
+
+namespace gler::models {
+
+struct ModelInfo {
+  // global | local | average | attention_a | attention_b | attention_c
+  std::string arch = "global";
+  // 1: the seed's method with its quirks (SEED_SPEC §8: the A/B score reshape, 96x112 unnormalised
+  // eye-aligned faces, grayscale normalised by the red channel, the O-Net feature misindexing), so
+  // the seed's checkpoints give the seed's outputs. 0: the corrected method (models gler trains).
+  bool seed_compat = false;
+  bool emotic = false;                // attention_b/c: full DenseNet with a 2208->256 classifier (no global_fc_main)
+  std::string local_head = "linear";  // local: fc6 "linear" (Linear(512,3)) or "lsoftmax" (x·W, W [512,3])
+  int max_faces = 15;                 // face slots per image; faces past it are dropped (MTCNN order)
+
+  bool uses_image() const { return arch != "local"; }
+  bool uses_faces() const { return arch == "local" || arch.rfind("attention_", 0) == 0; }
+  bool uses_face_features() const { return arch == "average"; }
+  bool is_attention() const { return arch.rfind("attention_", 0) == 0; }
+  // Face crops: seed mode 96 high x 112 wide in [0, 1]; corrected 112 x 96, (x − 127.5) / 128.
+  faces::AlignMode alignment() const { return seed_compat ? faces::AlignMode::seed : faces::AlignMode::sphereface; }
+  std::int64_t face_height() const { return seed_compat ? 96 : 112; }
+  std::int64_t face_width() const { return seed_compat ? 112 : 96; }
+
+  // Reads arch, seed_compat, emotic, fc6/local_head, max_faces from safetensors metadata (missing
+  // keys keep the defaults above; an unknown arch or a bad value throws, naming it).
+  static ModelInfo from_metadata(const std::map<std::string, std::string>& metadata);
+  std::map<std::string, std::string> to_metadata() const;
+  // Throws unless this names a model: one of the six archs, emotic only for attention_b/c, local_head
+  // linear or lsoftmax, max_faces >= 1. from_metadata and make_model call it.
+  void check() const;
+};
+
+// The six archs, in the paper's order.
+const std::vector<std::string>& gler_archs();
+
+struct GlerInput {
+  Tensor images;  // f32 [B, 3, 224, 224], normalised as io/preprocess does (models that use the image)
+  // Face slots F = max_faces as a rule; no weight depends on F, so the models take any F >= 1.
+  Tensor faces;          // f32 [B, F, 3, face_height, face_width]; slots >= count are zero
+  Tensor face_counts;    // i64 [B], each in [0, F]: the number of real faces in the slots
+  Tensor face_features;  // f32 [B, F, 256] O-Net features (average); slots >= count are zero
+};
+
+struct GlerOutput {
+  Tensor logits;     // [B, 3]
+  Tensor attention;  // [B, F] for attention models (0 on empty slots); undefined otherwise
+};
+
+class GlerModel : public Module {
+ public:
+  explicit GlerModel(ModelInfo info) : info_(std::move(info)) {}
+  ~GlerModel() override = default;
+  // Eval or training mode as set on the module; `gen` draws dropout masks in training. Inputs are
+  // checked (shapes, dtype and device of the model, counts in range): errors name the tensor.
+  // Inference: run it under a NoGradGuard (core/autograd.h), as for the networks; otherwise every
+  // parameter requires a gradient and the forward records the graph and keeps its activations.
+  virtual GlerOutput forward(const GlerInput& input, Generator* gen = nullptr) = 0;
+  const ModelInfo& info() const { return info_; }
+
+ private:
+  ModelInfo info_;
+};
+
+// A model of `info`'s arch, initialised as the seed initialises it (SEED_SPEC §4.0), drawn from gen.
+// `shapes` other than the defaults are for tests only (model_shapes.h).
+std::unique_ptr<GlerModel> make_model(const ModelInfo& info, Generator& gen, const ModelShapes& shapes = {});
+
+// Builds the model named by the file's metadata (arch etc.), loads every tensor (strict), moves it
+// to `device` and puts it in eval mode. A file of another kind (a bare DenseNet, MTCNN weights):
+// an error naming what the file is and what gler_infer needs.
+std::unique_ptr<GlerModel> load_model(const std::string& path, Device device);
+
+}  // namespace gler::models
