@@ -6,6 +6,9 @@ namespace gler {
 
 // n >= 1; throws otherwise.
 void set_cpu_threads(int n);
+// Only the OpenMP loops started from the calling thread (OpenMP keeps the count per thread;
+// OpenBLAS's is process-wide and stays): for worker threads beside a main thread that keeps all cores.
+void set_cpu_threads_here(int n);
 int cpu_threads();
 
 }  // namespace gler
