@@ -13,23 +13,13 @@
 #include "core/ops.h"
 #include "models/gler/gler_model.h"
 #include "tests/gradcheck/gradcheck.h"
+#include "tests/models/gler_test_models.h"
 
 namespace gler::gradcheck {
 namespace {
 
-models::ModelShapes tiny_shapes() {
-  models::ModelShapes s;
-  s.densenet = {.growth_rate = 2, .block_config = {1}, .num_init_features = 4, .bn_size = 2, .num_classes = 3};
-  s.image_size = 28;
-  s.sphere_widths = {2, 2, 3, 3};
-  s.sphere_feature_dim = 6;
-  s.face_long = 32;
-  s.face_short = 16;
-  s.onet_dim = 5;
-  s.head_dim = 4;
-  s.attention_dim = 3;
-  return s;
-}
+using test::info_of;
+using test::tiny_shapes;
 
 // The heads, and the backbones' last layers, through which the heads' gradients enter them (the
 // backbones have cases of their own): DenseNet norm5 and classifier where the DenseNet is not

@@ -20,6 +20,8 @@
 #include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
 #include "weights_import/arch_specs.h"
+#include "tests/models/gler_test_models.h"
+#include "tests/models/state_dict_listing.h"
 
 using namespace gler;
 using models::GlerInput;
@@ -30,16 +32,8 @@ using models::ModelShapes;
 
 namespace {
 
-ModelInfo info_of(const std::string& arch, bool seed_compat, bool emotic = false, const std::string& head = "linear",
-                  int max_faces = 15) {
-  ModelInfo info;
-  info.arch = arch;
-  info.seed_compat = seed_compat;
-  info.emotic = emotic;
-  info.local_head = head;
-  info.max_faces = max_faces;
-  return info;
-}
+using test::info_of;
+using test::tiny_shapes;
 
 // Every model the paper has, in seed mode.
 std::vector<ModelInfo> every_model(bool seed_compat) {
@@ -57,22 +51,6 @@ std::vector<ModelInfo> every_model(bool seed_compat) {
 std::string label(const ModelInfo& info) {
   return info.arch + (info.emotic ? " emotic" : "") + (info.arch == "local" ? " " + info.local_head : "") +
          (info.seed_compat ? " seed" : " corrected");
-}
-
-// A one-block DenseNet (6 features, 7x7 at 28x28), a sphere20a of widths 2-3 for 32x16 faces, heads
-// of width 3-5.
-ModelShapes tiny_shapes() {
-  ModelShapes s;
-  s.densenet = {.growth_rate = 2, .block_config = {1}, .num_init_features = 4, .bn_size = 2, .num_classes = 3};
-  s.image_size = 28;
-  s.sphere_widths = {2, 2, 3, 3};
-  s.sphere_feature_dim = 6;
-  s.face_long = 32;
-  s.face_short = 16;
-  s.onet_dim = 5;
-  s.head_dim = 4;
-  s.attention_dim = 3;
-  return s;
 }
 
 void randomize_batch_norm(const Module& m, Generator& gen) {
@@ -148,15 +126,6 @@ std::vector<std::string> seed_listing(const std::string& section) {
   return out;
 }
 
-std::vector<std::string> listing_of(const Module& m) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : m.state_dict()) {
-    std::string s = name + " (";
-    for (int i = 0; i < t.ndim(); ++i) s += (i ? ", " : "") + std::to_string(t.shape()[i]);
-    out.push_back(s + (t.ndim() == 1 ? ",)" : ")"));
-  }
-  return out;
-}
 
 std::int64_t parameter_count(const Module& m) {
   std::int64_t n = 0;
@@ -236,7 +205,7 @@ TEST_CASE("state dicts: the seed's keys, order and shapes (SEED_SPEC §6.2), par
     const std::unique_ptr<GlerModel> m = models::make_model(e.info, gen);
     const std::vector<std::string> theirs = seed_listing(e.section);
     REQUIRE(!theirs.empty());
-    CHECK(listing_of(*m) == theirs);
+    CHECK(test::state_dict_listing(*m) == theirs);
     CHECK(parameter_count(*m) == e.parameters);
     // gler_import accepts these names and shapes for the arch, and its metadata names this model.
     wi::StateDict sd = as_import(*m);

@@ -22,27 +22,20 @@
 #include "models/gler/gler_model.h"
 #include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
+#include "tests/models/gler_test_models.h"
 
 using namespace gler;
 using models::ModelInfo;
 
 namespace {
 
+using test::info_of;
+using test::tiny_shapes;
+
 struct Case {
   std::string tag;
   ModelInfo info;
 };
-
-ModelInfo info_of(const std::string& arch, bool seed_compat, bool emotic = false, const std::string& head = "linear",
-                  int max_faces = 15) {
-  ModelInfo info;
-  info.arch = arch;
-  info.seed_compat = seed_compat;
-  info.emotic = emotic;
-  info.local_head = head;
-  info.max_faces = max_faces;
-  return info;
-}
 
 // The key a backbone tensor is shared under ("dn." DenseNet-161 trunk, "sp." sphere20a through fc5),
 // or "" for a tensor of the model's own head.

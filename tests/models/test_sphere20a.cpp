@@ -12,6 +12,7 @@
 #include "models/sphere20a.h"
 #include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
+#include "tests/models/state_dict_listing.h"
 
 using namespace gler;
 using models::SphereHead;
@@ -35,16 +36,6 @@ std::vector<std::string> seed_keys(const std::string& section, const std::string
   return out;
 }
 
-// Ours in the listing's format: Python's tuple repr of the shape.
-std::vector<std::string> our_keys(const Module& m) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : m.state_dict()) {
-    std::string s = name + " (";
-    for (int i = 0; i < t.ndim(); ++i) s += (i ? ", " : "") + std::to_string(t.shape()[i]);
-    out.push_back(s + (t.ndim() == 1 ? ",)" : ")"));
-  }
-  return out;
-}
 
 double stddev(const std::vector<float>& v) {
   double s = 0, ss = 0;
@@ -61,16 +52,16 @@ bool records_no_graph(const Tensor& t) { return t.is_leaf() && !t.requires_grad(
 TEST_CASE("sphere20a state dicts are key for key the seed's, for each head") {
   Generator gen(1);
   const models::Sphere20a local(gen, {.head = SphereHead::linear, .classes = 3});
-  CHECK(our_keys(local) == seed_keys("Local:", "module."));
+  CHECK(test::state_dict_listing(local) == seed_keys("Local:", "module."));
   CHECK(local.state_dict().size() == 64);
   const models::Sphere20a lsoftmax(gen, {.head = SphereHead::lsoftmax, .classes = 3});
-  CHECK(our_keys(lsoftmax) == seed_keys("Base for LSoftmax:", "module."));
+  CHECK(test::state_dict_listing(lsoftmax) == seed_keys("Base for LSoftmax:", "module."));
   const models::Sphere20a attention(
       gen, {.head = SphereHead::linear, .classes = 256, .linear_init = models::LinearInit::kaiming});
-  CHECK(our_keys(attention) == seed_keys("Attention_A:", "module.align_model."));
+  CHECK(test::state_dict_listing(attention) == seed_keys("Attention_A:", "module.align_model."));
   // SphereFace's own checkpoint (sphere20a_20171020.pth): fc6 is AngleLinear(512, 10574), weight (in, out).
   const models::Sphere20a sphereface(gen, {.head = SphereHead::angle, .classes = 10574});
-  CHECK(our_keys(sphereface).back() == "fc6.weight (512, 10574)");
+  CHECK(test::state_dict_listing(sphereface).back() == "fc6.weight (512, 10574)");
   const models::Sphere20a trunk(gen, {.head = SphereHead::none});
   CHECK(trunk.state_dict().size() == 62);
   CHECK(trunk.fc5_in_features() == 21504);
