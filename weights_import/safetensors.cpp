@@ -23,6 +23,32 @@ std::int64_t count_of(const json::Value& v, const std::string& name, const char*
   GLER_FAIL("safetensors: tensor '" << name << "' has " << what);
 }
 
+// The __metadata__ member: string values only.
+std::map<std::string, std::string> metadata_of(const json::Value& info) {
+  GLER_CHECK(info.is_object(), "safetensors: __metadata__ must be an object");
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : info.as_object()) {
+    GLER_CHECK(value.is_string(), "safetensors: metadata value '" << key << "' is not a string");
+    out[key] = value.as_string();
+  }
+  return out;
+}
+
+// The 8-byte length and the JSON header; `r` is left at the data section.
+json::Value parse_header(ByteReader& r) {
+  std::uint64_t header_len = r.u64();
+  GLER_CHECK(header_len <= kMaxHeader, "safetensors: header of " << header_len << " bytes is too large");
+  std::string_view header = r.take_str(header_len);
+  json::Value root;
+  try {
+    root = json::parse(header);  // depth-limited: a hostile [[[[... header cannot overflow the stack
+  } catch (const Error& e) {
+    GLER_FAIL("safetensors: malformed JSON header (" << e.what() << ")");
+  }
+  GLER_CHECK(root.is_object(), "safetensors: header is not a JSON object");
+  return root;
+}
+
 }  // namespace
 
 bool is_safetensors(const std::uint8_t* data, std::size_t size) {
@@ -31,18 +57,9 @@ bool is_safetensors(const std::uint8_t* data, std::size_t size) {
 
 StateDict parse_safetensors(const std::uint8_t* data, std::size_t size) {
   ByteReader r(data, size, "safetensors");
-  std::uint64_t header_len = r.u64();
-  GLER_CHECK(header_len <= kMaxHeader, "safetensors: header of " << header_len << " bytes is too large");
-  std::string_view header = r.take_str(header_len);
+  const json::Value root = parse_header(r);
   std::size_t data_size = r.remaining();
   const std::uint8_t* base = r.here();
-  json::Value root;
-  try {
-    root = json::parse(header);  // depth-limited: a hostile [[[[... header cannot overflow the stack
-  } catch (const Error& e) {
-    GLER_FAIL("safetensors: malformed JSON header (" << e.what() << ")");
-  }
-  GLER_CHECK(root.is_object(), "safetensors: header is not a JSON object");
 
   StateDict sd;
   sd.format = SourceFormat::safetensors;
@@ -55,11 +72,7 @@ StateDict parse_safetensors(const std::uint8_t* data, std::size_t size) {
     const std::string& name = member.first;  // not a structured binding: clang 14 cannot capture one
     const json::Value& info = member.second;
     if (name == "__metadata__") {
-      GLER_CHECK(info.is_object(), "safetensors: __metadata__ must be an object");
-      for (const auto& [key, value] : info.as_object()) {
-        GLER_CHECK(value.is_string(), "safetensors: metadata value '" << key << "' is not a string");
-        sd.metadata[key] = value.as_string();
-      }
+      sd.metadata = metadata_of(info);
       continue;
     }
     GLER_CHECK(info.is_object(), "safetensors: entry '" << name << "' is not an object");
@@ -105,6 +118,32 @@ StateDict parse_safetensors(const std::uint8_t* data, std::size_t size) {
   for (const auto& rg : ranges) ordered.push_back(std::move(sd.entries[rg.entry]));
   sd.entries = std::move(ordered);
   return sd;
+}
+
+std::map<std::string, std::string> parse_safetensors_metadata(const std::uint8_t* data, std::size_t size) {
+  ByteReader r(data, size, "safetensors");
+  const json::Value root = parse_header(r);
+  const json::Value* meta = root.find("__metadata__");
+  return meta ? metadata_of(*meta) : std::map<std::string, std::string>{};
+}
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  GLER_CHECK(f, "cannot open '" << path << "'");
+  std::vector<std::uint8_t> bytes(8);
+  f.read(reinterpret_cast<char*>(bytes.data()), 8);
+  try {
+    GLER_CHECK(f.gcount() == 8, "safetensors: the file ends inside the 8-byte header length");
+    std::uint64_t header_len = 0;
+    for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[static_cast<std::size_t>(i)];
+    GLER_CHECK(header_len <= kMaxHeader, "safetensors: header of " << header_len << " bytes is too large");
+    bytes.resize(8 + header_len);
+    f.read(reinterpret_cast<char*>(bytes.data()) + 8, static_cast<std::streamsize>(header_len));
+    bytes.resize(8 + static_cast<std::size_t>(f.gcount()));  // a short file: parse reports the truncation
+    return parse_safetensors_metadata(bytes.data(), bytes.size());
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
 }
 
 StateDict read_safetensors(const std::string& path) {

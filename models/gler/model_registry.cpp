@@ -1,13 +1,11 @@
 // ModelInfo <-> safetensors metadata, make_model's dispatch to the family builders, load_model.
 #include <algorithm>
-#include <array>
-#include <fstream>
 
 #include "core/error.h"
-#include "io/json.h"
 #include "models/checkpoint.h"
 #include "models/gler/archs.h"
 #include "models/gler/gler_model.h"
+#include "weights_import/safetensors.h"
 
 namespace gler::models {
 namespace {
@@ -32,33 +30,6 @@ bool parse_flag(const std::map<std::string, std::string>& metadata, const char* 
   GLER_CHECK(it->second == "0" || it->second == "1",
              "model metadata '" << key << "' must be 0 or 1, got '" << it->second << "'");
   return it->second == "1";
-}
-
-// The __metadata__ of a safetensors file, from its header alone (the tensors are read afterwards,
-// once the model they go into exists).
-std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  GLER_CHECK(f, "cannot open '" << path << "'");
-  const std::string not_safetensors =
-      path + " is not a safetensors file (gler_infer reads the models gler_import and gler_train write)";
-  std::array<unsigned char, 8> len{};
-  f.read(reinterpret_cast<char*>(len.data()), 8);
-  std::uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len[static_cast<std::size_t>(i)];
-  constexpr std::uint64_t kMaxHeader = 100u << 20;  // the safetensors reader's limit
-  GLER_CHECK(f && header_len >= 2 && header_len <= kMaxHeader, not_safetensors);
-  std::string header(static_cast<std::size_t>(header_len), '\0');
-  f.read(header.data(), static_cast<std::streamsize>(header.size()));
-  GLER_CHECK(f && header[0] == '{', not_safetensors);
-  std::map<std::string, std::string> out;
-  try {
-    const json::Value root = json::parse(header);
-    if (const json::Value* meta = root.find("__metadata__"))
-      for (const auto& [key, value] : meta->as_object()) out[key] = value.as_string();
-  } catch (const Error& e) {
-    GLER_FAIL(path << ": malformed safetensors header (" << e.what() << ")");
-  }
-  return out;
 }
 
 }  // namespace
@@ -115,7 +86,12 @@ std::unique_ptr<GlerModel> make_model(const ModelInfo& info, Generator& gen, con
 }
 
 std::unique_ptr<GlerModel> load_model(const std::string& path, Device device) {
-  const std::map<std::string, std::string> metadata = read_safetensors_metadata(path);
+  std::map<std::string, std::string> metadata;
+  try {
+    metadata = wi::read_safetensors_metadata(path);
+  } catch (const Error& e) {
+    GLER_FAIL(e.what() << ": not a readable safetensors model (gler_infer reads the models gler_import and gler_train write)");
+  }
   GLER_CHECK(metadata.contains("arch"), path << " records no arch in its metadata; gler_infer needs a model written by "
                                                 "gler_import or gler_train (one of "
                                              << archs_list() << ")");

@@ -466,6 +466,6 @@ TEST_CASE("load_model: a saved model comes back in eval mode with its outputs; o
                             [&] { models::load_model(bare, Device::CPU); });
   const std::string text = (dir.path() / "model.pth").string();
   std::ofstream(text) << "not a model";
-  test::expect_error_naming("not safetensors", {"model.pth", "not a safetensors file"},
+  test::expect_error_naming("not safetensors", {"model.pth", "not a readable safetensors model"},
                             [&] { models::load_model(text, Device::CPU); });
 }

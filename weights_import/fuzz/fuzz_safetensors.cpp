@@ -10,6 +10,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
+    // What load_model reads first, before it builds the model.
+    gler::wi::parse_safetensors_metadata(data, size);
+  } catch (const gler::Error&) {
+  }
+  try {
     gler::wi::StateDict file = gler::wi::parse_safetensors(data, size);
     gler::wi::StateDict sd;
     sd.metadata = file.metadata;
