@@ -1,5 +1,6 @@
 // gler_import: converts published checkpoints (PyTorch legacy/zip files holding a state dict or
-// a whole pickled module, MTCNN .npy weights) to gler's native safetensors, or lists their tensors.
+// a whole pickled module, MTCNN .npy weights, TF.js weights manifests) to gler's native
+// safetensors, or lists their tensors.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,9 +24,12 @@ Converts a published checkpoint to gler's native safetensors format, or lists it
 
 SRC   a PyTorch checkpoint, legacy (torch <= 1.5) or zip (torch >= 1.6) format, holding a
       state_dict or a whole pickled module (a DataParallel's `module.` prefix is stripped);
-      an .npy/.npz file; a safetensors file; or a directory with MTCNN pnet/rnet/onet.npy.
+      an .npy/.npz file; a safetensors file; a directory with MTCNN pnet/rnet/onet.npy; or a
+      TF.js weights manifest (*-weights_manifest.json, its shards beside it), converted to
+      PyTorch's names and layouts (face-api's face_expression_model: scripts/fetch_face_expression.sh).
 --arch ARCH   densenet121 densenet161 densenet169 densenet201 sphere20a mtcnn global local
-              average attention_a attention_b attention_c (inferred from the names if omitted)
+              average attention_a attention_b attention_c face_expression (inferred from the
+              names if omitted)
 -o, --output DST   the safetensors file to write
 --list        print the tensors of SRC and exit
 --device D    cpu, cuda or cuda:N: validated (importing runs on the CPU)

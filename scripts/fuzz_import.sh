@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined): the weights_import
-# readers, the safetensors model loading checks and io's image decoder, and runs each for a bounded
-# time, seeded with checkpoints written by make_checkpoints.py and seed_pickle.py when python3-torch
-# is there, with small safetensors model files and with small images written by Pillow when
-# python3-pil is. Exit status is non-zero when a target crashes or leaks.
+# readers, the safetensors model loading checks, the TF.js manifest reader and io's image decoder,
+# and runs each for a bounded time, seeded with checkpoints written by make_checkpoints.py and
+# seed_pickle.py when python3-torch is there, with small safetensors model files and TF.js
+# manifests, and with small images written by Pillow when python3-pil is. Exit status is non-zero when a target crashes or leaks.
 # Needs the Debian packages clang-14 and libclang-rt-14-dev (plus the project's build deps).
 #   scripts/fuzz_import.sh [SECONDS_PER_TARGET=60]
 set -euo pipefail
@@ -15,10 +15,10 @@ cxx=$(command -v clang++-14 || command -v clang++)
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DGLER_CUDA=OFF -DGLER_FUZZ=ON -DGLER_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint fuzz_safetensors fuzz_image -j"$(nproc)"
+cmake --build "$build" --target fuzz_pickle fuzz_zip fuzz_checkpoint fuzz_safetensors fuzz_tfjs fuzz_image -j"$(nproc)"
 
 corpus=$build/fuzz-corpus
-mkdir -p "$corpus"/{pickle,zip,checkpoint,safetensors,image}
+mkdir -p "$corpus"/{pickle,zip,checkpoint,safetensors,tfjs,image}
 python=/usr/bin/python3
 if [ ! -f "$corpus/.seeded" ] && "$python" -c 'import torch, torchvision' 2>/dev/null; then
   seeds=$(mktemp -d)
@@ -84,6 +84,41 @@ write("noarch.safetensors", {"features.conv0.weight": ("F32", [1, 1, 1, 1], f32(
 PY
   touch "$corpus/.safetensors_seeded"
 fi
+# TF.js seeds, written by hand: a manifest, a NUL byte, then the bytes every shard path reads (what
+# fuzz_tfjs expects): each dtype and quantisation, a weight split over two shards, model.json's form,
+# and face-api's face_expression names with small shapes.
+if [ ! -f "$corpus/.tfjs_seeded" ]; then
+  "$python" - "$corpus/tfjs" <<'PY'
+import json, struct, sys
+def write(name, groups, shard):
+    open(f"{sys.argv[1]}/{name}", "wb").write(json.dumps(groups).encode() + b"\0" + shard)
+q8 = {"dtype": "uint8", "scale": 0.0057930146946626555, "min": -0.7125408074435067}
+write("dtypes", [{"paths": ["a.bin"], "weights": [
+    {"name": "f", "shape": [2], "dtype": "float32"}, {"name": "i", "shape": [1], "dtype": "int32"},
+    {"name": "b", "shape": [2], "dtype": "bool"}, {"name": "q8", "shape": [2, 1], "dtype": "float32", "quantization": q8},
+    {"name": "q16", "shape": [1], "dtype": "int32", "quantization": {"dtype": "uint16", "scale": 0.5, "min": -3}},
+    {"name": "h", "shape": [1], "dtype": "float32", "quantization": {"dtype": "float16"}}]}],
+    struct.pack("<2fi", 1.5, -2, 7) + b"\1\0" + b"\0\xff" + struct.pack("<HH", 9, 0x3c00))
+write("shards", [{"paths": ["a.bin", "b.bin"], "weights": [{"name": "x/filters", "shape": [1, 1, 1, 2], "dtype": "float32"}]}],
+      struct.pack("<f", 3))
+write("model_json", {"modelTopology": {}, "weightsManifest": [{"paths": ["w.bin"], "weights": [
+    {"name": "fc/weights", "shape": [2, 1], "dtype": "float32"}, {"name": "fc/bias", "shape": [1], "dtype": "float32"}]}]},
+      struct.pack("<3f", 1, 2, 3))
+weights, n = [], 0
+def add(name, shape):
+    global n
+    weights.append({"name": name, "shape": shape, "dtype": "float32", "quantization": q8})
+    size = 1
+    for d in shape:
+        size *= d
+    n += size
+add("dense0/conv0/filters", [3, 3, 3, 1]); add("dense0/conv0/bias", [1])
+add("dense0/conv1/depthwise_filter", [3, 3, 1, 1]); add("dense0/conv1/pointwise_filter", [1, 1, 1, 1]); add("dense0/conv1/bias", [1])
+add("fc/weights", [1, 7]); add("fc/bias", [7])
+write("face_expression_small", [{"paths": ["face_expression_model.bin"], "weights": weights}], bytes(range(n)))
+PY
+  touch "$corpus/.tfjs_seeded"
+fi
 # Image seeds: tiny files of every kind decode_image reads (JPEG baseline/progressive/grey/CMYK/EXIF,
 # PNG/BMP/GIF/TGA in their layouts), one of them the bundled photo downscaled.
 if [ ! -f "$corpus/.image_seeded" ] && "$python" -c 'import PIL, numpy' 2>/dev/null; then
@@ -130,7 +165,7 @@ PY
   touch "$corpus/.image_seeded"
 fi
 status=0
-for t in pickle zip checkpoint safetensors image; do
+for t in pickle zip checkpoint safetensors tfjs image; do
   echo "== fuzz_$t for ${seconds}s"
   if ! "$build/bin/fuzz_$t" "$corpus/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
        -artifact_prefix="$build/crash-$t-" -print_final_stats=1 2>"$build/fuzz_$t.log"; then

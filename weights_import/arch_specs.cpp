@@ -139,6 +139,30 @@ void mtcnn(Spec& s) {
   s.linear("onet.conv6_3", 10, 256);
 }
 
+// face-api's FaceExpressionNet after tfjs_to_torch: four dense blocks of widths 32, 64, 128, 256,
+// each of four convs (dense0's conv0 a plain 3x3 conv, every other a depthwise-separable 3x3 one),
+// then fc 256 -> 7.
+void face_expression(Spec& s) {
+  std::int64_t in = 3;
+  for (int b = 0; b < 4; ++b) {
+    const std::int64_t width = std::int64_t{32} << b;
+    for (int k = 0; k < 4; ++k) {
+      const std::string conv = "dense" + std::to_string(b) + ".conv" + std::to_string(k) + ".";
+      const std::int64_t cin = k == 0 ? in : width;
+      if (b == 0 && k == 0) {
+        s.add(conv + "weight", {width, cin, 3, 3});
+        s.add(conv + "bias", {width});
+      } else {
+        s.add(conv + "depthwise.weight", {cin, 1, 3, 3});
+        s.add(conv + "pointwise.weight", {width, cin, 1, 1});
+        s.add(conv + "pointwise.bias", {width});
+      }
+    }
+    in = width;
+  }
+  s.linear("fc", static_cast<std::int64_t>(face_expression_classes().size()), in);
+}
+
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 bool all_start_with(const StateDict& sd, const std::string& p) {
@@ -180,6 +204,12 @@ Spec spec_for(const StateDict& sd, const std::string& arch) {
     if (arch == "local") s.metadata["max_faces"] = "15";
   } else if (arch == "mtcnn") {
     mtcnn(s);
+  } else if (arch == "face_expression") {
+    face_expression(s);
+    std::string classes;
+    for (const auto& c : face_expression_classes()) classes += (classes.empty() ? "" : ",") + c;
+    s.metadata["classes"] = classes;
+    s.metadata["num_classes"] = std::to_string(face_expression_classes().size());
   } else if (arch == "average") {
     densenet(s, d161(), "global_model.", "", 0);
     s.linear("global_fc3_debug", 3, 2208 + 256);
@@ -236,8 +266,15 @@ std::string shape_with_symbols(const std::vector<std::int64_t>& shape) {
 const std::vector<std::string>& arch_names() {
   static const std::vector<std::string> names = {"densenet121", "densenet161", "densenet169", "densenet201",
                                                  "sphere20a",   "mtcnn",       "global",      "local",
-                                                 "average",     "attention_a", "attention_b", "attention_c"};
+                                                 "average",     "attention_a", "attention_b", "attention_c",
+                                                 "face_expression"};
   return names;
+}
+
+const std::vector<std::string>& face_expression_classes() {
+  static const std::vector<std::string> classes = {"neutral", "happy",     "sad",      "angry",
+                                                   "fearful", "disgusted", "surprised"};
+  return classes;
 }
 
 std::string infer_arch(const StateDict& sd) {
@@ -245,6 +282,7 @@ std::string infer_arch(const StateDict& sd) {
     return std::any_of(sd.entries.begin(), sd.entries.end(), [&](const auto& e) { return starts_with(e.first, p); });
   };
   if (has_prefix("pnet.") || has_prefix("rnet.") || has_prefix("onet.")) return "mtcnn";
+  if (sd.has("dense0.conv0.weight") && sd.has("dense0.conv1.depthwise.weight")) return "face_expression";
   if (sd.has("attentionfc1.weight")) return "attention_c";
   if (sd.has("global_fc.weight")) return "attention_b";
   if (sd.has("global_fc_main.weight") && has_prefix("align_model.")) return "attention_a";

@@ -7,6 +7,7 @@
 #include "weights_import/byte_reader.h"
 #include "weights_import/npy.h"
 #include "weights_import/safetensors.h"
+#include "weights_import/tfjs_manifest.h"
 #include "weights_import/torch_checkpoint.h"
 #include "weights_import/zip_reader.h"
 
@@ -90,7 +91,10 @@ StateDict read_source_bytes(const std::uint8_t* d, std::size_t n, const std::str
   }
   if (is_legacy_torch_checkpoint(d, n)) return read_torch_checkpoint(d, n);
   if (is_safetensors(d, n)) return parse_safetensors(d, n);
-  throw Error("unrecognised file format (expected a PyTorch checkpoint, .npy, .npz or safetensors file)");
+  GLER_CHECK(!looks_like_tfjs_manifest(d, n), "a TF.js weights manifest names its shard files, so it is read from "
+                                              "its file, beside them");
+  throw Error("unrecognised file format (expected a PyTorch checkpoint, .npy, .npz, safetensors file or TF.js "
+              "weights manifest)");
 }
 
 StateDict read_source(const std::string& path) {
@@ -100,6 +104,7 @@ StateDict read_source(const std::string& path) {
   if (fs::is_directory(p, ec)) return read_mtcnn_dir(p);
   auto bytes = read_file_bytes(path);
   try {
+    if (looks_like_tfjs_manifest(bytes.data(), bytes.size())) return read_tfjs_manifest(path);
     return read_source_bytes(bytes.data(), bytes.size(), p.filename().string());
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
@@ -108,6 +113,13 @@ StateDict read_source(const std::string& path) {
 
 StateDict import_checkpoint(const std::string& path, const std::string& arch) {
   StateDict raw = read_source(path);
+  if (raw.format == SourceFormat::tfjs) {
+    try {
+      raw = tfjs_to_torch(std::move(raw));
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+  }
   StateDict sd;
   sd.metadata = raw.metadata;
   sd.format = raw.format;

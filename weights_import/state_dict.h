@@ -19,8 +19,9 @@ struct TensorData {
 };
 
 // What a StateDict was read from (none: built in memory). gler_import marks group-emotion models
-// imported from PyTorch files as the seed's (seed_compat) and keeps a safetensors file's metadata.
-enum class SourceFormat : std::uint8_t { none, pytorch, numpy, safetensors, mtcnn_dir };
+// imported from PyTorch files as the seed's (seed_compat), keeps a safetensors file's metadata and
+// converts TF.js names and layouts to PyTorch's.
+enum class SourceFormat : std::uint8_t { none, pytorch, numpy, safetensors, mtcnn_dir, tfjs };
 
 struct StateDict {
   std::vector<std::pair<std::string, TensorData>> entries;
