@@ -20,7 +20,7 @@
 
 namespace {
 
-const char* kUsage = R"(gler_infer --model M.safetensors INPUT... [--aligned-faces DIR] [--face-features DIR]
+const char* kUsage = R"(gler_infer [--model M.safetensors] INPUT... [--aligned-faces DIR] [--face-features DIR]
            [--max-faces N] [--format json|csv] [--out FILE] [--annotate DIR] [--batch N]
            [--device cpu|cuda[:N]] [--threads N] [--workers N] [--mtcnn-weights FILE]
            [--exif-rotate] [--progress | --no-progress]
@@ -30,7 +30,9 @@ Says whether each photo's group mood is Negative, Neutral or Positive. INPUT: im
 relative to the list's folder). Faces are detected with MTCNN and aligned as the model asks
 (its metadata: the seed's eye-aligned 112x96 crops for seed checkpoints, SphereFace's 96x112 otherwise).
 
---model FILE         a model written by gler_import (or gler_train): global, local, average, attention_a/b/c
+--model FILE         a model written by gler_import (or gler_train): global, local, average, attention_a/b/c;
+                     default: the zero-shot default (face-api's expressions -> valence, faces weighted
+                     by area; not trained on group-emotion data), data/default/face_expression.safetensors
 --aligned-faces DIR  skip detection: read the crops DIR/<folder>/<stem>_<i>.jpg (the layout gler_faces
                      and the seed write; <folder> is the image's folder below its INPUT folder)
 --face-features DIR  the average model's <stem>.npz O-Net features (default: beside the crops)
@@ -63,7 +65,10 @@ int run(int argc, char** argv) {
                        {"--model", "--aligned-faces", "--face-features", "--max-faces", "--format", "--out", "--annotate",
                         "--batch", "--device", "--threads", "--workers", "--mtcnn-weights"},
                        {"--exif-rotate", "--progress", "--no-progress"});
-  const std::string model_path = args.require("--model");
+  const std::string model_path = args.get("--model", models::default_model_path());
+  GLER_CHECK(args.has("--model") || fs::exists(model_path),
+             "no --model given and the default model is not installed (" << model_path << "): run "
+             "bash scripts/fetch_face_expression.sh data/default (needs npm), or pass --model");
   const std::string format = args.get("--format", "json");
   GLER_CHECK(format == "json" || format == "csv", "--format must be json or csv, got '" << format << "'");
   GLER_CHECK(!(args.has("--progress") && args.has("--no-progress")), "--progress and --no-progress exclude each other");

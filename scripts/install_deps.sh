@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package gler builds and tests with (run as root, or through sudo).
 # python3-torch/torchvision/numpy/pil/opencv only produce reference values in tests; gler never runs Python.
+# npm fetches the default model's weights (scripts/fetch_face_expression.sh); node runs face-api for its tests.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -9,6 +10,9 @@ packages=(
   libdnnl-dev
   clang libclang-rt-14-dev libomp-14-dev
 )
+# Debian's nodejs and npm, unless npm is already here (NodeSource's nodejs bundles npm and conflicts
+# with Debian's npm package).
+if ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -19,7 +19,8 @@
 namespace gler::models {
 
 struct ModelInfo {
-  // global | local | average | attention_a | attention_b | attention_c
+  // global | local | average | attention_a | attention_b | attention_c: the paper's models;
+  // default: the zero-shot model (expression_model.cpp), from face-api's face-expression weights.
   std::string arch = "global";
   // 1: the seed's method with its quirks (SEED_SPEC §8: the A/B score reshape, 96x112 unnormalised
   // eye-aligned faces, grayscale normalised by the red channel, the O-Net feature misindexing), so
@@ -29,14 +30,17 @@ struct ModelInfo {
   std::string local_head = "linear";  // local: fc6 "linear" (Linear(512,3)) or "lsoftmax" (x·W, W [512,3])
   int max_faces = 15;                 // face slots per image; faces past it are dropped (MTCNN order)
 
-  bool uses_image() const { return arch != "local"; }
-  bool uses_faces() const { return arch == "local" || arch.rfind("attention_", 0) == 0; }
+  bool uses_image() const { return arch != "local" && arch != "default"; }
+  bool uses_faces() const { return arch == "local" || arch == "default" || arch.rfind("attention_", 0) == 0; }
+  // The default model takes face-api's box crops (face_expression_input), not aligned faces.
+  bool uses_box_crops() const { return arch == "default"; }
   bool uses_face_features() const { return arch == "average"; }
   bool is_attention() const { return arch.rfind("attention_", 0) == 0; }
   // Face crops: seed mode 96 high x 112 wide in [0, 1]; corrected 112 x 96, (x − 127.5) / 128.
   faces::AlignMode alignment() const { return seed_compat ? faces::AlignMode::seed : faces::AlignMode::sphereface; }
+  // The default model: face-api's 112 x 112.
   std::int64_t face_height() const { return seed_compat ? 96 : 112; }
-  std::int64_t face_width() const { return seed_compat ? 112 : 96; }
+  std::int64_t face_width() const { return seed_compat || arch == "default" ? 112 : 96; }
 
   // Reads arch, seed_compat, emotic, fc6/local_head, max_faces from safetensors metadata (missing
   // keys keep the defaults above; an unknown arch or a bad value throws, naming it).
@@ -47,7 +51,11 @@ struct ModelInfo {
   void check() const;
 };
 
-// The six archs, in the paper's order.
+// The default model's face slots: a crowd's faces all count.
+constexpr int kDefaultMaxFaces = 64;
+
+// The six archs, in the paper's order (the default model is not among them: gler_infer picks it
+// when no --model is given).
 const std::vector<std::string>& gler_archs();
 
 struct GlerInput {
@@ -56,11 +64,13 @@ struct GlerInput {
   Tensor faces;          // f32 [B, F, 3, face_height, face_width]; slots >= count are zero
   Tensor face_counts;    // i64 [B], each in [0, F]: the number of real faces in the slots
   Tensor face_features;  // f32 [B, F, 256] O-Net features (average); slots >= count are zero
+  Tensor face_boxes;     // f32 [B, F, 4] detected boxes [x1, y1, x2, y2] (default: weights by area)
 };
 
 struct GlerOutput {
   Tensor logits;     // [B, 3]
-  Tensor attention;  // [B, F] for attention models (0 on empty slots); undefined otherwise
+  Tensor attention;  // [B, F] for attention models and default's face weights (0 on empty slots); else undefined
+  Tensor face_classes{};  // default: [B, F, 7] each face's expression probabilities; undefined otherwise
 };
 
 class GlerModel : public Module {
@@ -82,9 +92,13 @@ class GlerModel : public Module {
 // `shapes` other than the defaults are for tests only (model_shapes.h).
 std::unique_ptr<GlerModel> make_model(const ModelInfo& info, Generator& gen, const ModelShapes& shapes = {});
 
-// Builds the model named by the file's metadata (arch etc.), loads every tensor (strict), moves it
+// Builds the model named by the file's metadata (arch etc.; arch face_expression, face-api's weights
+// as gler_import converts them, gives the default model), loads every tensor (strict), moves it
 // to `device` and puts it in eval mode. A file of another kind (a bare DenseNet, MTCNN weights):
 // an error naming what the file is and what gler_infer needs.
 std::unique_ptr<GlerModel> load_model(const std::string& path, Device device);
+
+// Where scripts/fetch_face_expression.sh installs the default model: data/default/face_expression.safetensors.
+std::string default_model_path();
 
 }  // namespace gler::models

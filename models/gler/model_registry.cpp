@@ -42,7 +42,7 @@ const std::vector<std::string>& gler_archs() {
 
 void ModelInfo::check() const {
   const auto& archs = gler_archs();
-  GLER_CHECK(std::find(archs.begin(), archs.end(), arch) != archs.end(),
+  GLER_CHECK(arch == "default" || std::find(archs.begin(), archs.end(), arch) != archs.end(),
              "arch '" << arch << "' is " << describe_other_arch(arch)
                       << ", not a group-emotion model; gler_infer needs one of " << archs_list());
   GLER_CHECK(!emotic || arch == "attention_b" || arch == "attention_c",
@@ -82,6 +82,7 @@ std::unique_ptr<GlerModel> make_model(const ModelInfo& info, Generator& gen, con
   if (info.arch == "global") return make_global_model(info, gen, shapes);
   if (info.arch == "local") return make_local_model(info, gen, shapes);
   if (info.arch == "average") return make_average_model(info, gen, shapes);
+  if (info.arch == "default") return make_expression_model(info, gen);
   return make_attention_model(info, gen, shapes);
 }
 
@@ -97,7 +98,13 @@ std::unique_ptr<GlerModel> load_model(const std::string& path, Device device) {
                                              << archs_list() << ")");
   ModelInfo info;
   try {
-    info = ModelInfo::from_metadata(metadata);
+    if (metadata.at("arch") == "face_expression") {
+      // face-api's expression weights make the zero-shot default; a crowd's faces all count.
+      info.arch = "default";
+      info.max_faces = kDefaultMaxFaces;
+    } else {
+      info = ModelInfo::from_metadata(metadata);
+    }
   } catch (const Error& e) {
     GLER_FAIL(path << ": " << e.what());
   }
@@ -109,5 +116,7 @@ std::unique_ptr<GlerModel> load_model(const std::string& path, Device device) {
   model->eval();
   return model;
 }
+
+std::string default_model_path() { return std::string(GLER_DATA_DIR) + "/default/face_expression.safetensors"; }
 
 }  // namespace gler::models

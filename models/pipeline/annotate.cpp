@@ -6,6 +6,7 @@
 #include <string>
 
 #include "io/draw.h"
+#include "models/face_expression.h"
 
 namespace gler::models::pipeline {
 namespace {
@@ -42,6 +43,11 @@ io::Image annotate(const io::Image& picture, const Prediction& p) {
     io::fill_rect(out, x1, y1, x2, y2, kFace, static_cast<float>(0.1 + 0.45 * share));
     io::draw_rect(out, x1, y1, x2, y2, kFace, line);
     std::string tag = std::to_string(i);
+    if (i < p.expressions.size()) {
+      // The default model: the face's most likely expression.
+      const auto& e = p.expressions[i];
+      tag.append(" ").append(models::face_expression_labels()[static_cast<std::size_t>(std::max_element(e.begin(), e.end()) - e.begin())]);
+    }
     if (weighted) tag.append(" ").append(fixed(p.attention[i], 2));
     // Tags no wider than about their face, so a crowd's tags overlap less.
     const int tag_scale = std::clamp((x2 - x1) / 28, 1, scale);
@@ -50,10 +56,22 @@ io::Image annotate(const io::Image& picture, const Prediction& p) {
     io::fill_rect(out, x1, ty, x1 + tw, ty + th, kFace);
     io::draw_text(out, x1 + 2, ty + 1, tag, kWhite, tag_scale);
   }
-  const int banner_scale = scale + 1;
+  // The banner: the label in its class colour, then the three probabilities; smaller, then with
+  // short class names, until it fits the photo's width.
   const std::string label = kClassNames[static_cast<std::size_t>(p.label)];
-  std::string probs;
-  for (std::size_t c = 0; c < 3; ++c) probs.append("   ").append(kClassNames[c]).append(" ").append(fixed(p.probs[c], 2));
+  auto probs_text = [&](bool short_names) {
+    std::string t;
+    for (std::size_t c = 0; c < 3; ++c)
+      t.append("  ").append(std::string(kClassNames[c]).substr(0, short_names ? 3 : std::string::npos)).append(" ").append(fixed(p.probs[c], 2));
+    return t;
+  };
+  int banner_scale = scale + 1;
+  std::string probs = probs_text(false);
+  auto width = [&] { return 3 * banner_scale + io::text_width(label + probs, banner_scale); };
+  while (width() > out.width && banner_scale > 1) {
+    if (banner_scale <= 2 && probs == probs_text(false)) probs = probs_text(true);
+    else --banner_scale;
+  }
   const int bh = io::text_height(banner_scale) + 6, x = 3 * banner_scale;
   io::fill_rect(out, 0, 0, out.width, bh, kBlack, 0.7f);
   io::draw_text(out, x, 3, label, kClassColors[static_cast<std::size_t>(p.label)], banner_scale);

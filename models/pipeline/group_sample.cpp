@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "io/preprocess.h"
 #include "models/faces/align.h"
+#include "models/face_expression.h"
 #include "models/faces/face_layout.h"
 #include "weights_import/npy.h"
 
@@ -100,6 +101,8 @@ GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options
   if (!needs_faces) return s;
 
   if (options.aligned_faces) {
+    GLER_CHECK(!model.uses_box_crops(), "the default model crops faces from their detected boxes, so it cannot read "
+                                        "--aligned-faces crops; drop --aligned-faces, or give a --model");
     const fs::path prefix = crop_prefix(*options.aligned_faces, input.relative);
     if (model.uses_faces()) {
       std::vector<io::Image> crops;
@@ -124,6 +127,17 @@ GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options
   s.detected = true;
   s.faces = detector->detect(picture).faces;
   s.faces_found = static_cast<int>(s.faces.size());
+  if (model.uses_box_crops()) {
+    s.faces_used = static_cast<int>(std::min<std::size_t>(s.faces.size(), static_cast<std::size_t>(model.max_faces)));
+    for (int i = 0; i < s.faces_used; ++i) {
+      const auto& box = s.faces[static_cast<std::size_t>(i)].box;
+      const std::vector<float> pixels =
+          models::face_expression_input(picture, models::face_box_from_mtcnn(box)).to_vector<float>();
+      s.face_pixels.insert(s.face_pixels.end(), pixels.begin(), pixels.end());
+      for (double v : box) s.face_boxes.push_back(static_cast<float>(v));
+    }
+    return s;
+  }
   if (model.uses_face_features()) {
     std::vector<std::vector<float>> features;
     for (const faces::DetectedFace& f : s.faces) features.push_back(f.feature);
@@ -159,6 +173,13 @@ GlerInput make_batch(const std::vector<const GroupSample*>& samples, const Model
     for (std::int64_t i = 0; i < b; ++i)
       std::copy(samples[static_cast<std::size_t>(i)]->face_pixels.begin(), samples[static_cast<std::size_t>(i)]->face_pixels.end(),
                 dst + i * f * face_values);
+  }
+  if (model.uses_box_crops()) {
+    in.face_boxes = Tensor::zeros({b, f, 4});
+    float* dst = in.face_boxes.host_data<float>();
+    for (std::int64_t i = 0; i < b; ++i)
+      std::copy(samples[static_cast<std::size_t>(i)]->face_boxes.begin(), samples[static_cast<std::size_t>(i)]->face_boxes.end(),
+                dst + i * f * 4);
   }
   if (model.uses_face_features()) {
     in.face_features = Tensor::zeros({b, f, kFeatureDim});

@@ -37,6 +37,7 @@ struct GroupSample {
   std::vector<float> global;         // [3, 224, 224] when the model uses the image
   std::vector<float> face_pixels;    // faces_used x [3, face_height, face_width]
   std::vector<float> face_features;  // faces_used x [256] (the average model)
+  std::vector<float> face_boxes;     // faces_used x [x1, y1, x2, y2] (the default model)
   io::Image picture;                 // with keep_picture
 };
 

@@ -115,13 +115,13 @@ void run_inference(const std::vector<ImageInput>& inputs, GlerModel& model, cons
     GlerOutput out;
     if (!samples.empty()) {
       GlerInput in = make_batch(samples, info);
-      for (Tensor* t : {&in.images, &in.faces, &in.face_counts, &in.face_features})
+      for (Tensor* t : {&in.images, &in.faces, &in.face_counts, &in.face_features, &in.face_boxes})
         if (t->defined()) *t = t->to(device);
       out = model.forward(in);
     }
     std::int64_t row = 0;
     for (const auto& [i, p] : pending) {
-      if (p.sample) on_prediction(inputs[i], make_prediction(*p.sample, out, row++), &*p.sample);
+      if (p.sample) on_prediction(inputs[i], make_prediction(*p.sample, out, row++, info), &*p.sample);
       else on_prediction(inputs[i], failed_prediction(inputs[i].path, p.error), nullptr);
     }
     pending.clear();

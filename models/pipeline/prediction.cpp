@@ -4,10 +4,14 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "models/face_expression.h"
 
 namespace gler::models::pipeline {
 
 const std::array<const char*, 3> kClassNames = {"Negative", "Neutral", "Positive"};
+const char* const kDefaultNote =
+    "zero-shot default, not trained on group-emotion data: face-api's facial expressions mapped to valence "
+    "(happy: Positive; neutral, surprised: Neutral; sad, angry, fearful, disgusted: Negative), faces weighted by area";
 
 namespace {
 
@@ -29,7 +33,7 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-Prediction make_prediction(const GroupSample& sample, const GlerOutput& output, std::int64_t b) {
+Prediction make_prediction(const GroupSample& sample, const GlerOutput& output, std::int64_t b, const ModelInfo& model) {
   GLER_CHECK(output.logits.ndim() == 2 && output.logits.size(1) == 3 && b < output.logits.size(0),
              "model output: expected logits [B, 3] with row " << b << ", got " << output.logits.shape().str());
   Prediction p;
@@ -51,6 +55,22 @@ Prediction make_prediction(const GroupSample& sample, const GlerOutput& output, 
   if (output.attention.defined()) {
     const std::vector<float> w = output.attention.slice(b, b + 1).to_vector<float>();
     p.attention.assign(w.begin(), w.begin() + sample.faces_used);
+  }
+  if (output.face_classes.defined()) {
+    const std::vector<float> e = output.face_classes.slice(b, b + 1).to_vector<float>();
+    for (int i = 0; i < sample.faces_used; ++i) {
+      std::array<double, 7> row{};
+      for (std::size_t k = 0; k < 7; ++k) row[k] = e[static_cast<std::size_t>(i) * 7 + k];
+      p.expressions.push_back(row);
+    }
+  }
+  if (model.arch == "default") {
+    p.area_weights = true;
+    p.note = kDefaultNote;
+    if (sample.faces_used == 0) {
+      p.label = 1;
+      p.note += "; no faces found, so no guess: equal probabilities";
+    }
   }
   return p;
 }
@@ -88,26 +108,33 @@ json::Value to_json(const Prediction& p) {
       face.set("landmarks", std::move(marks));
     }
     face.set("used", i < static_cast<std::size_t>(p.faces_used));
-    if (i < p.attention.size()) face.set("attention", p.attention[i]);
+    if (i < p.attention.size()) face.set(p.area_weights ? "weight" : "attention", p.attention[i]);
+    if (i < p.expressions.size()) {
+      json::Object e;
+      for (std::size_t k = 0; k < 7; ++k) e.emplace_back(models::face_expression_labels()[k], p.expressions[i][k]);
+      face.set("expression", std::move(e));
+    }
     faces.push_back(std::move(face));
   }
   v.set("faces", std::move(faces));
+  if (!p.note.empty()) v.set("note", p.note);
   v.set("error", nullptr);
   return v;
 }
 
 std::string csv_header() {
   return "image,label,p_negative,p_neutral,p_positive,logit_negative,logit_neutral,logit_positive,faces_found,faces_used,"
-         "error\n";
+         "note,error\n";
 }
 
 std::string to_csv_row(const Prediction& p) {
   std::string row = csv_field(p.image) + ",";
-  if (!p.error.empty()) return row + ",,,,,,,,," + csv_field(p.error) + "\n";
+  if (!p.error.empty()) return row.append(",,,,,,,,,,").append(csv_field(p.error)).append("\n");
   row += kClassNames[static_cast<std::size_t>(p.label)];
   for (double q : p.probs) row.append(",").append(number_text(q));
   for (double l : p.logits) row.append(",").append(number_text(l));
-  return row.append(",").append(std::to_string(p.faces_found)).append(",").append(std::to_string(p.faces_used)).append(",\n");
+  return row.append(",").append(std::to_string(p.faces_found)).append(",").append(std::to_string(p.faces_used)).append(",")
+      .append(csv_field(p.note)).append(",\n");
 }
 
 }  // namespace gler::models::pipeline

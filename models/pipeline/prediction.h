@@ -13,6 +13,7 @@
 namespace gler::models::pipeline {
 
 extern const std::array<const char*, 3> kClassNames;
+extern const char* const kDefaultNote;
 
 struct Prediction {
   std::string image;
@@ -22,12 +23,16 @@ struct Prediction {
   int faces_found = 0, faces_used = 0;
   bool detected = false;                   // faces came from MTCNN (boxes known)
   std::vector<faces::DetectedFace> faces;  // detected faces, detector order
-  std::vector<double> attention;           // per used face (attention models), else empty
+  std::vector<double> attention;           // per used face (attention models; the default's area weights), else empty
+  bool area_weights = false;               // `attention` holds the default model's face weights
+  std::vector<std::array<double, 7>> expressions;  // the default model: per used face, face-api's 7 probabilities
+  std::string note;                        // the default model: what kind of answer this is
 };
 
 // Row b of a model output for `sample`: softmax probabilities (in double) and the arg-max label
-// (the first of equal maxima, as torch.max).
-Prediction make_prediction(const GroupSample& sample, const GlerOutput& output, std::int64_t b);
+// (the first of equal maxima, as torch.max). The default model says Neutral, not an arg-max of
+// equal values, for an image without faces, and notes that it is a zero-shot answer.
+Prediction make_prediction(const GroupSample& sample, const GlerOutput& output, std::int64_t b, const ModelInfo& model);
 Prediction failed_prediction(const std::string& image, const std::string& error);
 
 json::Value to_json(const Prediction& p);

@@ -116,11 +116,11 @@ TEST_CASE("predictions: softmax probabilities, the first arg-max, JSON and CSV")
   GlerOutput out;
   out.logits = Tensor::from_vector(std::vector<float>{0.0f, 0.0f, 0.0f, 1.0f, 3.0f, 3.0f}, Shape({2, 3}));
   out.attention = Tensor::from_vector(std::vector<float>{1.0f, 0.0f, 0.5f, 0.5f}, Shape({2, 2}));
-  const Prediction tie = make_prediction(s, out, 1);
+  const Prediction tie = make_prediction(s, out, 1, ModelInfo{});
   CHECK(tie.label == 1);  // equal maxima: the first
   CHECK(std::abs(tie.probs[0] + tie.probs[1] + tie.probs[2] - 1.0) < 1e-12);
   CHECK(std::abs(tie.probs[0] - std::exp(-2.0) / (std::exp(-2.0) + 2.0)) < 1e-12);
-  const json::Value v = to_json(make_prediction(s, out, 0));
+  const json::Value v = to_json(make_prediction(s, out, 0, ModelInfo{}));
   CHECK(v.at("label").as_string() == "Negative");
   CHECK(v.at("probs").at("Positive").as_number() == doctest::Approx(1.0 / 3));
   CHECK(v.at("faces_found").as_int() == 2);
@@ -134,12 +134,12 @@ TEST_CASE("predictions: softmax probabilities, the first arg-max, JSON and CSV")
   CHECK(faces[1].find("attention") == nullptr);
   CHECK(v.at("error").is_null());
 
-  const std::string row = to_csv_row(make_prediction(s, out, 0));
+  const std::string row = to_csv_row(make_prediction(s, out, 0, ModelInfo{}));
   CHECK(row.rfind("\"x,\"\"y\"\".jpg\",Negative,", 0) == 0);
-  CHECK(row.substr(row.size() - 6) == ",2,1,\n");
+  CHECK(row.substr(row.size() - 7) == ",2,1,,\n");
   const Prediction failed = failed_prediction("bad.jpg", "truncated");
   CHECK(to_json(failed).at("error").as_string() == "truncated");
-  CHECK(to_csv_row(failed) == "bad.jpg,,,,,,,,,,truncated\n");
+  CHECK(to_csv_row(failed) == "bad.jpg,,,,,,,,,,,truncated\n");
   const std::string header = csv_header();
   const std::string failed_row = to_csv_row(failed);  // a name without commas: one per column
   CHECK(std::count(header.begin(), header.end(), ',') == std::count(failed_row.begin(), failed_row.end(), ','));
