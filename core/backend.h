@@ -11,6 +11,7 @@
 
 #include "core/device.h"
 #include "core/dtype.h"
+#include "core/shape.h"
 
 namespace gler {
 
@@ -50,6 +51,19 @@ struct Pool2dArgs {
   bool ceil_mode = false;
   bool count_include_pad = true;  // average pooling only (PyTorch's default)
 };
+
+// Output extent of one spatial axis of a convolution, (in + 2·pad − dilation·(kernel − 1) − 1) / stride
+// + 1, for an input at least as large as the dilated kernel.
+std::int64_t conv2d_output_extent(std::int64_t in, std::int64_t kernel, int stride, int pad, int dilation);
+// PyTorch's pooling output extent: floor or ceil of (in + 2·pad − kernel) / stride, plus one; in
+// ceil_mode the last window must start inside the input or its left padding.
+std::int64_t pool2d_output_extent(std::int64_t in, int kernel, int stride, int pad, bool ceil_mode);
+
+// The checks of Backend::conv2d_prelu_forward, for every backend to run before it computes: one
+// floating dtype and one device for all tensors, bias [K], slope [K] or [1], y the (pooled)
+// output's shape. Returns the convolution's output shape [N, K, P, Q].
+Shape check_conv2d_prelu(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
+                         const Tensor& slope, const Pool2dArgs* pool, const Tensor& y);
 
 class Backend {
  public:
@@ -116,6 +130,13 @@ class Backend {
   // gw (and gb when non-null) are overwritten, not accumulated.
   virtual void conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw,
                                       Tensor* gb) = 0;
+
+  // Inference only (no backward follows): y = prelu(conv2d(x, w) + bias, slope), max-pooled by
+  // `pool` when it is non-null (y then has the pooled size). slope [K] or [1]. The values equal
+  // conv2d_forward, prelu_forward and max_pool2d_forward run in turn; fused, the convolution's
+  // output need not be written out whole and read back twice.
+  virtual void conv2d_prelu_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
+                                    const Tensor& slope, const Pool2dArgs* pool, Tensor& y) = 0;
 
   // Batch norm over x as [N, C, S] (S = H*W, or 1 for BatchNorm1d). gamma/beta may be null
   // (affine=False). Training: normalise with the batch mean and biased variance, store them as

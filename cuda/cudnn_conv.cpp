@@ -232,6 +232,22 @@ void CudaBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Ten
                                     p.y.get(), y.raw()));
 }
 
+void CudaBackend::conv2d_prelu_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
+                                       const Tensor& slope, const Pool2dArgs* pool, Tensor& y) {
+  const Shape conv = check_conv2d_prelu(a, x, w, bias, slope, pool, y);
+  // cuDNN's fused convolutions have no PReLU: the three kernels in turn, PReLU in place (it is
+  // elementwise), on the convolution's output.
+  if (!pool) {
+    conv2d_forward(a, x, w, bias, y);
+    return prelu_forward(y, slope, y);
+  }
+  Tensor z = Tensor::empty(conv, x.dtype(), x.device());
+  conv2d_forward(a, x, w, bias, z);
+  prelu_forward(z, slope, z);
+  Tensor no_indices;
+  max_pool2d_forward(*pool, z, y, no_indices);
+}
+
 void CudaBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) {
   const DeviceScope scope = on_device();
   if (gx.numel() == 0) return;

@@ -5,14 +5,18 @@
 
 namespace gler::layers {
 
-Tensor prelu(const Tensor& x, const Tensor& weight) {
+void check_prelu(const Tensor& x, const Shape& shape, const Tensor& weight) {
   GLER_CHECK(is_floating(x.dtype()), "prelu needs a floating input, got " << describe(x));
-  const std::int64_t channels = x.ndim() >= 2 ? x.shape()[1] : 1;
+  const std::int64_t channels = shape.size() >= 2 ? shape[1] : 1;
   GLER_CHECK(weight.ndim() == 1 && (weight.numel() == 1 || weight.numel() == channels),
              "prelu: weight " << weight.shape().str() << " needs 1 or " << channels << " slopes for input "
-                              << x.shape().str());
+                              << shape.str());
   check_same_dtype(x, weight, "prelu");
   check_same_device(x, weight, "prelu");
+}
+
+Tensor prelu(const Tensor& x, const Tensor& weight) {
+  check_prelu(x, x.shape(), weight);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   x.backend().prelu_forward(x, weight, y);
   return record(y, "prelu", {x, weight}, [x = x.detach(), w = weight.detach()](const Tensor& g) {

@@ -5,7 +5,7 @@
 namespace gler::layers {
 
 std::int64_t conv2d_output_size(std::int64_t in, std::int64_t kernel, int stride, int pad, int dilation) {
-  return (in + 2 * pad - static_cast<std::int64_t>(dilation) * (kernel - 1) - 1) / stride + 1;
+  return conv2d_output_extent(in, kernel, stride, pad, dilation);
 }
 
 namespace {
@@ -35,7 +35,7 @@ void check_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a) {
+Shape conv2d_output_shape(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a) {
   check_conv2d(x, weight, bias, a);
   GLER_CHECK(x.size(2) + 2 * a.pad_h >= a.dilation_h * (weight.size(2) - 1) + 1 &&
                  x.size(3) + 2 * a.pad_w >= a.dilation_w * (weight.size(3) - 1) + 1,
@@ -43,7 +43,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                               << ") is smaller than the dilated kernel of weight " << weight.shape().str());
   const std::int64_t P = conv2d_output_size(x.size(2), weight.size(2), a.stride_h, a.pad_h, a.dilation_h);
   const std::int64_t Q = conv2d_output_size(x.size(3), weight.size(3), a.stride_w, a.pad_w, a.dilation_w);
-  Tensor y = Tensor::empty({x.size(0), weight.size(0), P, Q}, x.dtype(), x.device());
+  return {x.size(0), weight.size(0), P, Q};
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a) {
+  Tensor y = Tensor::empty(conv2d_output_shape(x, weight, bias, a), x.dtype(), x.device());
   x.backend().conv2d_forward(a, x, weight, bias.defined() ? &bias : nullptr, y);
 
   std::vector<Tensor> inputs{x, weight};

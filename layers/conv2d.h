@@ -11,6 +11,10 @@ namespace gler::layers {
 // input at least as large as the dilated kernel (conv2d checks that first).
 std::int64_t conv2d_output_size(std::int64_t in, std::int64_t kernel, int stride, int pad, int dilation);
 
+// The output shape [N,K,P,Q] of conv2d(x, weight, bias, args), after checking every operand
+// (shapes, dtypes, devices, arguments).
+Shape conv2d_output_shape(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& args);
+
 // x [N,C,H,W] -> [N,K,P,Q]; bias may be undefined.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& args = {});
 

@@ -6,10 +6,7 @@
 namespace gler::layers {
 
 std::int64_t pool2d_output_size(std::int64_t in, int kernel, int stride, int pad, bool ceil_mode) {
-  const std::int64_t span = in + 2 * pad - kernel;
-  std::int64_t out = (ceil_mode ? span + stride - 1 : span) / stride + 1;
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
+  return pool2d_output_extent(in, kernel, stride, pad, ceil_mode);
 }
 
 Pool2dArgs pool2d_args(int kernel, int stride, int padding, bool ceil_mode, bool count_include_pad) {
@@ -22,23 +19,27 @@ Pool2dArgs pool2d_args(int kernel, int stride, int padding, bool ceil_mode, bool
   return a;
 }
 
-namespace {
-
-Shape pooled_shape(const char* op, const Tensor& x, const Pool2dArgs& a) {
-  GLER_CHECK(x.ndim() == 4, op << " needs x [N,C,H,W], got " << x.shape().str());
-  GLER_CHECK(is_floating(x.dtype()), op << " needs a floating input, got " << describe(x));
+Shape pool2d_output_shape(const char* op, const Shape& x, const Pool2dArgs& a) {
+  GLER_CHECK(x.size() == 4, op << " needs x [N,C,H,W], got " << x.str());
   GLER_CHECK(a.kernel_h > 0 && a.kernel_w > 0 && a.stride_h > 0 && a.stride_w > 0,
              op << ": kernel " << a.kernel_h << "x" << a.kernel_w << " and stride " << a.stride_h << "x"
                 << a.stride_w << " must be positive");
   GLER_CHECK(a.pad_h >= 0 && a.pad_w >= 0 && a.pad_h <= a.kernel_h / 2 && a.pad_w <= a.kernel_w / 2,
              op << ": padding " << a.pad_h << "x" << a.pad_w << " must be between 0 and half the kernel "
                 << a.kernel_h << "x" << a.kernel_w);
-  const std::int64_t P = pool2d_output_size(x.size(2), a.kernel_h, a.stride_h, a.pad_h, a.ceil_mode);
-  const std::int64_t Q = pool2d_output_size(x.size(3), a.kernel_w, a.stride_w, a.pad_w, a.ceil_mode);
-  GLER_CHECK(x.size(2) + 2 * a.pad_h >= a.kernel_h && x.size(3) + 2 * a.pad_w >= a.kernel_w && P > 0 && Q > 0,
-             op << ": input " << x.shape().str() << " (padded by " << a.pad_h << "x" << a.pad_w
+  const std::int64_t P = pool2d_output_size(x[2], a.kernel_h, a.stride_h, a.pad_h, a.ceil_mode);
+  const std::int64_t Q = pool2d_output_size(x[3], a.kernel_w, a.stride_w, a.pad_w, a.ceil_mode);
+  GLER_CHECK(x[2] + 2 * a.pad_h >= a.kernel_h && x[3] + 2 * a.pad_w >= a.kernel_w && P > 0 && Q > 0,
+             op << ": input " << x.str() << " (padded by " << a.pad_h << "x" << a.pad_w
                 << ") is smaller than the kernel " << a.kernel_h << "x" << a.kernel_w);
-  return {x.size(0), x.size(1), P, Q};
+  return {x[0], x[1], P, Q};
+}
+
+namespace {
+
+Shape pooled_shape(const char* op, const Tensor& x, const Pool2dArgs& a) {
+  GLER_CHECK(is_floating(x.dtype()), op << " needs a floating input, got " << describe(x));
+  return pool2d_output_shape(op, x.shape(), a);
 }
 
 }  // namespace

@@ -15,6 +15,10 @@ std::int64_t pool2d_output_size(std::int64_t in, int kernel, int stride, int pad
 Pool2dArgs pool2d_args(int kernel, int stride = 0, int padding = 0, bool ceil_mode = false,
                        bool count_include_pad = true);
 
+// The output shape [N,C,P,Q] of `op` (a name for messages) pooling an input of shape x [N,C,H,W],
+// after checking the arguments and that the input holds a window.
+Shape pool2d_output_shape(const char* op, const Shape& x, const Pool2dArgs& args);
+
 // x [N,C,H,W] -> [N,C,P,Q]. Padding may be at most half the kernel, as PyTorch requires.
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args);
 Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& args);

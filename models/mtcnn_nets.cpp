@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "layers/conv_prelu.h"
 #include "models/checkpoint.h"
 
 namespace gler::models {
@@ -53,8 +54,8 @@ PNetOutput PNet::forward(const Tensor& x) const {
   check_input(x, "P-Net", 0);
   GLER_CHECK(x.size(2) >= 12 && x.size(3) >= 12, "P-Net needs images of at least 12×12, got " << x.shape().str());
   const Features& f = features;
-  Tensor h = f.pool1.forward(f.prelu1.forward(f.conv1.forward(x)));
-  h = f.prelu3.forward(f.conv3.forward(f.prelu2.forward(f.conv2.forward(h))));
+  Tensor h = layers::conv2d_prelu(f.conv1, f.prelu1, &f.pool1, x);
+  h = layers::conv2d_prelu(f.conv3, f.prelu3, nullptr, layers::conv2d_prelu(f.conv2, f.prelu2, nullptr, h));
   return {ops::softmax(conv4_1.forward(h), 1), conv4_2.forward(h)};
 }
 
@@ -92,9 +93,9 @@ RNet::RNet(Generator& gen, const RNetWidths& widths)
 RNetOutput RNet::forward(const Tensor& x) const {
   check_input(x, "R-Net", 24);
   const Features& f = features;
-  Tensor h = f.pool1.forward(f.prelu1.forward(f.conv1.forward(x)));  // 22 -> 11
-  h = f.pool2.forward(f.prelu2.forward(f.conv2.forward(h)));         // 9 -> 4
-  h = f.prelu4.forward(f.conv4.forward(f.flatten.forward(f.prelu3.forward(f.conv3.forward(h)))));
+  Tensor h = layers::conv2d_prelu(f.conv1, f.prelu1, &f.pool1, x);  // 22 -> 11
+  h = layers::conv2d_prelu(f.conv2, f.prelu2, &f.pool2, h);         // 9 -> 4
+  h = f.prelu4.forward(f.conv4.forward(f.flatten.forward(layers::conv2d_prelu(f.conv3, f.prelu3, nullptr, h))));
   return {ops::softmax(conv5_1.forward(h), 1), conv5_2.forward(h)};
 }
 
@@ -143,10 +144,10 @@ ONet::ONet(Generator& gen, const ONetWidths& widths)
 ONetOutput ONet::forward(const Tensor& x, Generator* dropout_gen) const {
   check_input(x, "O-Net", 48);
   const Features& f = features;
-  Tensor h = f.pool1.forward(f.prelu1.forward(f.conv1.forward(x)));  // 46 -> 23
-  h = f.pool2.forward(f.prelu2.forward(f.conv2.forward(h)));         // 21 -> 10
-  h = f.pool3.forward(f.prelu3.forward(f.conv3.forward(h)));         // 8 -> 4
-  h = f.conv5.forward(f.flatten.forward(f.prelu4.forward(f.conv4.forward(h))));
+  Tensor h = layers::conv2d_prelu(f.conv1, f.prelu1, &f.pool1, x);  // 46 -> 23
+  h = layers::conv2d_prelu(f.conv2, f.prelu2, &f.pool2, h);         // 21 -> 10
+  h = layers::conv2d_prelu(f.conv3, f.prelu3, &f.pool3, h);         // 8 -> 4
+  h = f.conv5.forward(f.flatten.forward(layers::conv2d_prelu(f.conv4, f.prelu4, nullptr, h)));
   if (f.drop5.is_training()) {
     GLER_CHECK(dropout_gen != nullptr, "O-Net in training mode needs a generator for its dropout");
     h = f.drop5.forward(h, *dropout_gen);

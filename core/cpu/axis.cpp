@@ -1,5 +1,9 @@
 // Kernels that work along one axis of x viewed as [outer, n, inner], plus row copies and permute.
+#include <omp.h>
+
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -91,23 +95,27 @@ void CpuBackend::softmax(const Tensor& x, AxisView v, bool log, Tensor& y) {
   dispatch_float(x.dtype(), "softmax", [&]<class T>() {
     const T* px = x.host_data<T>();
     T* py = y.host_data<T>();
-    const std::int64_t total = v.outer * v.inner;
-#pragma omp parallel for if (x.numel() > kParallelGrain)
-    for (std::int64_t t = 0; t < total; ++t) {
-      const std::int64_t o = t / v.inner, i = t % v.inner;
-      const T* xb = px + o * v.n * v.inner + i;
-      T* yb = py + o * v.n * v.inner + i;
-      T mx = -std::numeric_limits<T>::infinity();
-      for (std::int64_t j = 0; j < v.n; ++j) mx = xb[j * v.inner] > mx ? xb[j * v.inner] : mx;
-      T s = 0;
-      for (std::int64_t j = 0; j < v.n; ++j) s += std::exp(xb[j * v.inner] - mx);
-      if (log) {
-        const T lse = mx + std::log(s);
-        for (std::int64_t j = 0; j < v.n; ++j) yb[j * v.inner] = xb[j * v.inner] - lse;
-      } else {
-        for (std::int64_t j = 0; j < v.n; ++j) yb[j * v.inner] = std::exp(xb[j * v.inner] - mx) / s;
+    // Each exponential once, kept in y until the sum divides it.
+#pragma omp parallel for collapse(2) if (x.numel() > kParallelGrain)
+    for (std::int64_t o = 0; o < v.outer; ++o)
+      for (std::int64_t i = 0; i < v.inner; ++i) {
+        const T* xb = px + o * v.n * v.inner + i;
+        T* yb = py + o * v.n * v.inner + i;
+        T mx = -std::numeric_limits<T>::infinity();
+        for (std::int64_t j = 0; j < v.n; ++j) mx = xb[j * v.inner] > mx ? xb[j * v.inner] : mx;
+        T s = 0;
+        for (std::int64_t j = 0; j < v.n; ++j) {
+          const T e = std::exp(xb[j * v.inner] - mx);
+          s += e;
+          if (!log) yb[j * v.inner] = e;
+        }
+        if (log) {
+          const T lse = mx + std::log(s);
+          for (std::int64_t j = 0; j < v.n; ++j) yb[j * v.inner] = xb[j * v.inner] - lse;
+        } else {
+          for (std::int64_t j = 0; j < v.n; ++j) yb[j * v.inner] /= s;
+        }
       }
-    }
   });
 }
 
@@ -160,6 +168,16 @@ void CpuBackend::copy_rows(const Tensor& src, std::int64_t src_stride, std::int6
   });
 }
 
+namespace {
+
+// dst[i] = src[i·stride] for i < n, in elements of E bytes (a fixed-size memcpy is one move).
+template <std::size_t E>
+void strided_copy(const char* src, std::int64_t stride, std::int64_t n, char* dst) {
+  for (std::int64_t i = 0; i < n; ++i) std::memcpy(dst + i * E, src + i * stride * static_cast<std::int64_t>(E), E);
+}
+
+}  // namespace
+
 void CpuBackend::permute(const Tensor& x, const int* perm, Tensor& y) {
   int nd = x.ndim();
   // Trailing dimensions that stay in place move as one contiguous run per copy (the dense block's
@@ -180,15 +198,38 @@ void CpuBackend::permute(const Tensor& x, const int* perm, Tensor& y) {
   const std::size_t bytes = static_cast<std::size_t>(run) * dtype_size(x.dtype());
   const char* px = static_cast<const char*>(x.raw());
   char* py = static_cast<char*>(y.raw());
-  const std::int64_t runs = run > 0 ? y.numel() / run : 0;
-#pragma omp parallel for if (y.numel() > kParallelGrain)
-  for (std::int64_t t = 0; t < runs; ++t) {
-    std::int64_t rem = t, src = 0;
-    for (int d = nd - 1; d >= 0; --d) {
-      src += (rem % out_dim[d]) * in_stride[d];
+  // Output rows along the last indexed dimension, read at a fixed source stride; the index of the
+  // dimensions before it advances like an odometer, so only a thread's first row divides.
+  const std::int64_t inner = nd > 0 ? out_dim[nd - 1] : 1, inner_stride = nd > 0 ? in_stride[nd - 1] : 0;
+  const std::int64_t rows = run > 0 && inner > 0 ? y.numel() / run / inner : 0;
+#pragma omp parallel if (y.numel() > kParallelGrain)
+  {
+    const std::int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
+    std::int64_t idx[Shape::kMaxDims] = {}, src = 0, rem = r0;
+    for (int d = nd - 2; d >= 0; --d) {
+      idx[d] = rem % out_dim[d];
       rem /= out_dim[d];
+      src += idx[d] * in_stride[d];
     }
-    std::memcpy(py + static_cast<std::size_t>(t) * bytes, px + static_cast<std::size_t>(src) * bytes, bytes);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const char* from = px + static_cast<std::size_t>(src) * bytes;
+      char* to = py + static_cast<std::size_t>(r * inner) * bytes;
+      switch (bytes) {
+        case 4: strided_copy<4>(from, inner_stride, inner, to); break;
+        case 8: strided_copy<8>(from, inner_stride, inner, to); break;
+        case 2: strided_copy<2>(from, inner_stride, inner, to); break;
+        default:
+          for (std::int64_t i = 0; i < inner; ++i)
+            std::memcpy(to + static_cast<std::size_t>(i) * bytes, from + static_cast<std::size_t>(i * inner_stride) * bytes, bytes);
+      }
+      for (int d = nd - 2; d >= 0; --d) {
+        src += in_stride[d];
+        if (++idx[d] < out_dim[d]) break;
+        src -= idx[d] * in_stride[d];
+        idx[d] = 0;
+      }
+    }
   }
 }
 

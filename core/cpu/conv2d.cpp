@@ -156,7 +156,7 @@ void for_each_sample(const Geometry& g, F&& body) {
 void CpuBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
                                 Tensor& y) {
 #ifdef GLER_WITH_DNNL
-  if (dnnl_conv::wanted(x, w, y)) return dnnl_conv::forward(a, x, w, bias, y);
+  if (dnnl_conv::wanted(x, w, y.shape())) return dnnl_conv::forward(a, x, w, bias, y);
 #endif
   const Geometry g(a, x, w, y);
   dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
@@ -181,9 +181,25 @@ void CpuBackend::conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tens
   });
 }
 
+void CpuBackend::conv2d_prelu_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
+                                      const Tensor& slope, const Pool2dArgs* pool, Tensor& y) {
+  const Shape conv = check_conv2d_prelu(a, x, w, bias, slope, pool, y);
+#ifdef GLER_WITH_DNNL
+  if (dnnl_conv::wanted(x, w, conv) && dnnl_conv::forward_prelu(a, x, w, bias, slope, pool, conv, y)) return;
+#endif
+  // Plain layouts: the three kernels in turn.
+  Tensor z = Tensor::empty(conv, x.dtype());
+  conv2d_forward(a, x, w, bias, z);
+  if (!pool) return prelu_forward(z, slope, y);
+  Tensor activated = Tensor::empty(conv, x.dtype());
+  prelu_forward(z, slope, activated);
+  Tensor no_indices;
+  max_pool2d_forward(*pool, activated, y, no_indices);
+}
+
 void CpuBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) {
 #ifdef GLER_WITH_DNNL
-  if (dnnl_conv::wanted(gx, w, gy)) return dnnl_conv::backward_data(a, gy, w, gx);
+  if (dnnl_conv::wanted(gx, w, gy.shape())) return dnnl_conv::backward_data(a, gy, w, gx);
 #endif
   const Geometry g(a, gx, w, gy);
   dispatch_float(gy.dtype(), "conv2d_backward_data", [&]<class T>() {
@@ -210,7 +226,7 @@ void CpuBackend::conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, con
 void CpuBackend::conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw,
                                         Tensor* gb) {
 #ifdef GLER_WITH_DNNL
-  if (dnnl_conv::wanted(x, gw, gy)) return dnnl_conv::backward_filter(a, x, gy, gw, gb);
+  if (dnnl_conv::wanted(x, gw, gy.shape())) return dnnl_conv::backward_filter(a, x, gy, gw, gb);
 #endif
   const Geometry g(a, x, gw, gy);
   dispatch_float(x.dtype(), "conv2d_backward_filter", [&]<class T>() {

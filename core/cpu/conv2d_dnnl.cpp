@@ -7,7 +7,8 @@
 //     into blocked formats and back costs more than it saves.
 //   larger kernels over 16+ input channels: whatever blocked formats oneDNN picks (format "any"),
 //     with reorders in and out on every call. The blocked direct kernels run 1.2-3x faster than
-//     the plain-layout ones, far more than the reorders cost.
+//     the plain-layout ones, far more than the reorders cost. forward_prelu (inference) saves the
+//     reorder out: its epilogue reads the blocked output itself.
 //   larger kernels over few channels (a network's first layer): blocked for the forward pass,
 //     where oneDNN's first-layer kernel reads plain input and beat the plain GEMM path 2.2x on
 //     MTCNN's 3-channel layers; plain for the backward passes, since blocking pads 3 channels to
@@ -23,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cpu/pool2d.h"
 #include "core/error.h"
 
 namespace gler::dnnl_conv {
@@ -59,15 +61,14 @@ struct Descs {
   // x: [N, C, H, W], w: [K, C/groups, R, S], y: [N, K, P, Q]. oneDNN counts dilation from 0, and
   // pad_r = pad_l reproduces floor((H + 2 pad - dilated kernel) / stride) + 1 output rows, the
   // same integer division oneDNN checks the output size with.
-  Descs(Pass pass, const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor& y)
-      : blocked(w.size(2) * w.size(3) > 1 && (x.size(1) >= 16 || pass == Pass::forward)),
-        src({x.size(0), x.size(1), x.size(2), x.size(3)}, memory::data_type::f32, Tag::nchw),
-        weights(a.groups == 1
-                    ? memory::desc({w.size(0), w.size(1), w.size(2), w.size(3)}, memory::data_type::f32, Tag::oihw)
-                    : memory::desc({a.groups, w.size(0) / a.groups, w.size(1), w.size(2), w.size(3)},
-                                   memory::data_type::f32, Tag::goihw)),
-        bias({w.size(0)}, memory::data_type::f32, Tag::x),
-        dst({y.size(0), y.size(1), y.size(2), y.size(3)}, memory::data_type::f32, Tag::nchw),
+  Descs(Pass pass, const Conv2dArgs& a, const Shape& x, const Shape& w, const Shape& y)
+      : blocked(w[2] * w[3] > 1 && (x[1] >= 16 || pass == Pass::forward)),
+        src({x[0], x[1], x[2], x[3]}, memory::data_type::f32, Tag::nchw),
+        weights(a.groups == 1 ? memory::desc({w[0], w[1], w[2], w[3]}, memory::data_type::f32, Tag::oihw)
+                              : memory::desc({a.groups, w[0] / a.groups, w[1], w[2], w[3]}, memory::data_type::f32,
+                                             Tag::goihw)),
+        bias({w[0]}, memory::data_type::f32, Tag::x),
+        dst({y[0], y[1], y[2], y[3]}, memory::data_type::f32, Tag::nchw),
         strides{a.stride_h, a.stride_w},
         dilates{a.dilation_h - 1, a.dilation_w - 1},
         pad_l{a.pad_h, a.pad_w},
@@ -129,11 +130,10 @@ Entry make_entry(Pass pass, const Descs& d, bool bias) {
 
 // The cached primitive for a pass over these shapes, created on first use. Entries are never
 // erased, so the returned reference stays valid while other threads insert.
-const Entry& cached(Pass pass, const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor& y, bool bias) {
+const Entry& cached(Pass pass, const Conv2dArgs& a, const Shape& x, const Shape& w, const Shape& y, bool bias) {
   using Key = std::array<std::int64_t, 18>;
-  const Key key{static_cast<std::int64_t>(pass), x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2),
-                w.size(3), y.size(2), y.size(3), a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dilation_h,
-                a.dilation_w, a.groups, bias};
+  const Key key{static_cast<std::int64_t>(pass), x[0], x[1], x[2], x[3], w[0], w[2], w[3], y[2], y[3],
+                a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dilation_h, a.dilation_w, a.groups, bias};
   static std::mutex mutex;
   static std::map<Key, Entry> cache;
   const std::lock_guard lock(mutex);
@@ -142,8 +142,11 @@ const Entry& cached(Pass pass, const Conv2dArgs& a, const Tensor& x, const Tenso
   return it->second;
 }
 
-// Per-thread buffers that only grow, cache-line aligned as oneDNN's kernels prefer: slot 0 is the
-// primitive's scratchpad (user scratchpad mode), the others hold reordered arguments.
+// Per-thread buffers that only grow, cache-line aligned as oneDNN's kernels prefer: the
+// primitive's scratchpad (user scratchpad mode), forward_prelu's output in the primitive's own
+// format, then the reordered arguments.
+enum Slot : std::size_t { scratchpad, kept_output, first_argument };
+
 void* buffer(std::size_t slot, std::size_t bytes) {
   struct alignas(64) Line {
     char bytes[64];
@@ -170,29 +173,54 @@ void run(const Entry& e, std::initializer_list<Arg> args) {
   dnnl::stream& s = stream();
   std::unordered_map<int, memory> bound;
   std::vector<std::pair<memory, memory>> outputs;  // (internal, user) to reorder back
-  std::size_t slot = 0;
+  std::size_t slot = first_argument;
   for (const Arg& arg : args) {
     memory user(arg.user, engine(), arg.data);
     if (arg.user == arg.wanted) {
       bound.emplace(arg.id, user);
       continue;
     }
-    memory internal(arg.wanted, engine(), buffer(++slot, arg.wanted.get_size()));
+    memory internal(arg.wanted, engine(), buffer(slot++, arg.wanted.get_size()));
     if (arg.output)
       outputs.emplace_back(internal, user);
     else
       dnnl::reorder(user, internal).execute(s, user, internal);
     bound.emplace(arg.id, internal);
   }
-  bound.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine(), buffer(0, e.scratchpad.get_size())));
+  bound.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine(), buffer(scratchpad, e.scratchpad.get_size())));
   e.primitive.execute(s, bound);
   for (auto& [internal, user] : outputs) dnnl::reorder(internal, user).execute(s, internal, user);
   s.wait();
 }
 
+// The forward pass into y (bound as user memory of format `dst`: the user's nchw or, for
+// forward_prelu, the primitive's own).
+void run_forward(const Entry& e, const Descs& d, const float* x, const float* w, const float* bias,
+                 const memory::desc& dst, float* y) {
+  void* px = const_cast<float*>(x);
+  void* pw = const_cast<float*>(w);
+  if (bias)
+    run(e, {{DNNL_ARG_SRC, d.src, e.src, px, false},
+            {DNNL_ARG_WEIGHTS, d.weights, e.weights, pw, false},
+            {DNNL_ARG_BIAS, d.bias, d.bias, const_cast<float*>(bias), false},
+            {DNNL_ARG_DST, dst, e.dst, y, true}});
+  else
+    run(e, {{DNNL_ARG_SRC, d.src, e.src, px, false},
+            {DNNL_ARG_WEIGHTS, d.weights, e.weights, pw, false},
+            {DNNL_ARG_DST, dst, e.dst, y, true}});
+}
+
+// The channel block of a primitive's nChw8c / nChw16c output format; 0 for any other format.
+int channel_block(const memory::desc& dst) {
+  const memory::dims dims = dst.dims();
+  for (const auto& [tag, block] : {std::pair{Tag::nChw16c, 16}, std::pair{Tag::nChw8c, 8}})
+    if (dst == memory::desc(dims, memory::data_type::f32, tag)) return block;
+  return 0;
+}
+
 }  // namespace
 
-bool wanted(const Tensor& x, const Tensor& w, const Tensor& y) {
+bool wanted(const Tensor& x, const Tensor& w, const Shape& y) {
   static const bool im2col = [] {
     const char* v = std::getenv("GLER_CONV_IM2COL");
     return v && std::strcmp(v, "1") == 0;
@@ -205,30 +233,37 @@ bool wanted(const Tensor& x, const Tensor& w, const Tensor& y) {
 }
 
 void forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
-  const Descs d(Pass::forward, a, x, w, y);
-  const Entry& e = cached(Pass::forward, a, x, w, y, bias != nullptr);
-  if (bias)
-    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
-            {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.host_data<float>()), false},
-            {DNNL_ARG_BIAS, d.bias, d.bias, const_cast<float*>(bias->host_data<float>()), false},
-            {DNNL_ARG_DST, d.dst, e.dst, y.host_data<float>(), true}});
-  else
-    run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
-            {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.host_data<float>()), false},
-            {DNNL_ARG_DST, d.dst, e.dst, y.host_data<float>(), true}});
+  const Descs d(Pass::forward, a, x.shape(), w.shape(), y.shape());
+  const Entry& e = cached(Pass::forward, a, x.shape(), w.shape(), y.shape(), bias != nullptr);
+  run_forward(e, d, x.host_data<float>(), w.host_data<float>(), bias ? bias->host_data<float>() : nullptr, d.dst,
+              y.host_data<float>());
+}
+
+bool forward_prelu(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& slope,
+                   const Pool2dArgs* pool, const Shape& conv, Tensor& y) {
+  // The primitive of forward() for these shapes, so the convolution's values are forward()'s.
+  const Descs d(Pass::forward, a, x.shape(), w.shape(), conv);
+  const Entry& e = cached(Pass::forward, a, x.shape(), w.shape(), conv, bias != nullptr);
+  const int block = channel_block(e.dst);
+  if (block == 0) return false;
+  float* z = static_cast<float*>(buffer(kept_output, e.dst.get_size()));
+  run_forward(e, d, x.host_data<float>(), w.host_data<float>(), bias ? bias->host_data<float>() : nullptr, e.dst, z);
+  prelu_max_pool_blocked({z, conv[0], conv[1], conv[2], conv[3], block}, slope.host_data<float>(), slope.numel() == 1,
+                         pool, y.host_data<float>(), y.size(2), y.size(3));
+  return true;
 }
 
 void backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) {
-  const Descs d(Pass::backward_data, a, gx, w, gy);
-  const Entry& e = cached(Pass::backward_data, a, gx, w, gy, false);
+  const Descs d(Pass::backward_data, a, gx.shape(), w.shape(), gy.shape());
+  const Entry& e = cached(Pass::backward_data, a, gx.shape(), w.shape(), gy.shape(), false);
   run(e, {{DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.host_data<float>()), false},
           {DNNL_ARG_WEIGHTS, d.weights, e.weights, const_cast<float*>(w.host_data<float>()), false},
           {DNNL_ARG_DIFF_SRC, d.src, e.src, gx.host_data<float>(), true}});
 }
 
 void backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw, Tensor* gb) {
-  const Descs d(Pass::backward_filter, a, x, gw, gy);
-  const Entry& e = cached(Pass::backward_filter, a, x, gw, gy, gb != nullptr);
+  const Descs d(Pass::backward_filter, a, x.shape(), gw.shape(), gy.shape());
+  const Entry& e = cached(Pass::backward_filter, a, x.shape(), gw.shape(), gy.shape(), gb != nullptr);
   if (gb)
     run(e, {{DNNL_ARG_SRC, d.src, e.src, const_cast<float*>(x.host_data<float>()), false},
             {DNNL_ARG_DIFF_DST, d.dst, e.dst, const_cast<float*>(gy.host_data<float>()), false},

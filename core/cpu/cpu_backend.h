@@ -47,6 +47,8 @@ class CpuBackend final : public Backend {
   void gemm(const GemmArgs& args, const Tensor& a, const Tensor& b, Tensor& c) override;
 
   void conv2d_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
+  void conv2d_prelu_forward(const Conv2dArgs& a, const Tensor& x, const Tensor& w, const Tensor* bias,
+                            const Tensor& slope, const Pool2dArgs* pool, Tensor& y) override;
   void conv2d_backward_data(const Conv2dArgs& a, const Tensor& gy, const Tensor& w, Tensor& gx) override;
   void conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw, Tensor* gb) override;
 

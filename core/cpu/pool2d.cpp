@@ -1,7 +1,11 @@
-// Max and average pooling on the CPU, one (n, c) plane per iteration. Window bounds and
-// divisors follow PyTorch's CPU kernels exactly; the output size is the caller's (y's shape).
+// Max and average pooling on the CPU, one (n, c) plane per iteration (one block of channels in
+// the convolution epilogue). Window bounds and divisors follow PyTorch's CPU kernels exactly; the
+// output size is the caller's (y's shape).
+#include "core/cpu/pool2d.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -103,7 +107,98 @@ void max_pool2d_values(const Pool2dArgs& a, const Planes& pl, const T* px, T* py
   }
 }
 
+// out[l·stride + i] = in[i·B + l] for l < lanes, i < n: the lanes of a channel block back to
+// channel planes, four by four lanes and pixels transposed in registers (__builtin_shufflevector:
+// GCC 12 and clang), the edges one by one.
+template <int B>
+void unblock(const float* in, std::int64_t n, std::int64_t lanes, std::int64_t stride, float* out) {
+  using V = float __attribute__((vector_size(16)));
+  std::int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    std::int64_t l = 0;
+    for (; l + 4 <= lanes; l += 4) {
+      V r[4];
+      for (int k = 0; k < 4; ++k) std::memcpy(&r[k], in + (i + k) * B + l, sizeof(V));
+      const V t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5), t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
+      const V t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5), t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+      const V o[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
+                      __builtin_shufflevector(t1, t3, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+      for (int k = 0; k < 4; ++k) std::memcpy(out + (l + k) * stride + i, &o[k], sizeof(V));
+    }
+    for (; l < lanes; ++l)
+      for (int k = 0; k < 4; ++k) out[l * stride + i + k] = in[(i + k) * B + l];
+  }
+  for (; i < n; ++i)
+    for (std::int64_t l = 0; l < lanes; ++l) out[l * stride + i] = in[i * B + l];
+}
+
+// prelu_max_pool_blocked for a block of B channels. Each pixel of the block holds B contiguous
+// lanes, so PReLU and both passes of the separable maximum are loops over B lanes, whatever the
+// stride (`omp simd` keeps them vector code: GCC would unroll them fully and leave the selects as
+// branches); only the last step, writing each lane's row of outputs to its channel's plane, is a
+// transposition. Every window holds at least one pixel (padding is at most half the kernel, and
+// in ceil mode the last window starts inside the input), so each starts from its first pixel.
+template <int B>
+void prelu_max_pool_blocked(const ChannelBlocked& z, const float* slope, bool shared, const Pool2dArgs* pool, float* y,
+                            std::int64_t P, std::int64_t Q) {
+  const std::int64_t blocks = (z.c + B - 1) / B, H = z.h, W = z.w;
+#pragma omp parallel if (z.n * blocks * H * W * B > kParallelGrain)
+  {
+    std::vector<float> rows(static_cast<std::size_t>(W * B)), tile(static_cast<std::size_t>(Q * B));
+#pragma omp for
+    for (std::int64_t nb = 0; nb < z.n * blocks; ++nb) {
+      const std::int64_t c0 = nb % blocks * B, lanes = std::min<std::int64_t>(B, z.c - c0);
+      float a[B];
+      for (int l = 0; l < B; ++l) a[l] = slope[shared ? 0 : std::min(c0 + l, z.c - 1)];
+      const float* zb = z.data + nb * H * W * B;
+      float* yb = y + (nb / blocks * z.c + c0) * P * Q;
+      float* __restrict r = rows.data();
+      // r = PReLU of input row h (first), or the maximum of r and it.
+      auto take_row = [&](std::int64_t h, bool first) {
+        const float* __restrict zr = zb + h * W * B;
+        for (std::int64_t w = 0; w < W; ++w)
+#pragma omp simd
+          for (int l = 0; l < B; ++l) {
+            const float v = zr[w * B + l], act = v > 0.0f ? v : a[l] * v;
+            r[w * B + l] = first ? act : max_or_nan(r[w * B + l], act);
+          }
+      };
+      if (!pool) {
+        for (std::int64_t h = 0; h < H; ++h) {
+          take_row(h, true);
+          unblock<B>(r, W, lanes, P * Q, yb + h * W);
+        }
+        continue;
+      }
+      for (std::int64_t p = 0; p < P; ++p) {
+        // The window's rows, clipped to the input, reduced to one row of maxima.
+        const std::int64_t top = p * pool->stride_h - pool->pad_h;
+        const std::int64_t h0 = std::max<std::int64_t>(top, 0), h1 = std::min(top + pool->kernel_h, H);
+        for (std::int64_t h = h0; h < h1; ++h) take_row(h, h == h0);
+        // Then each window's columns.
+        for (std::int64_t q = 0; q < Q; ++q) {
+          const std::int64_t left = q * pool->stride_w - pool->pad_w;
+          const std::int64_t w0 = std::max<std::int64_t>(left, 0), w1 = std::min(left + pool->kernel_w, W);
+          float* __restrict t = tile.data() + q * B;
+          std::copy(r + w0 * B, r + (w0 + 1) * B, t);
+          for (std::int64_t w = w0 + 1; w < w1; ++w)
+#pragma omp simd
+            for (int l = 0; l < B; ++l) t[l] = max_or_nan(t[l], r[w * B + l]);
+        }
+        unblock<B>(tile.data(), Q, lanes, P * Q, yb + p * Q);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void prelu_max_pool_blocked(const ChannelBlocked& z, const float* slope, bool shared_slope, const Pool2dArgs* pool,
+                            float* y, std::int64_t P, std::int64_t Q) {
+  if (z.block == 16) return prelu_max_pool_blocked<16>(z, slope, shared_slope, pool, y, P, Q);
+  GLER_CHECK(z.block == 8, "prelu_max_pool_blocked: channel blocks of " << z.block << " are not supported");
+  prelu_max_pool_blocked<8>(z, slope, shared_slope, pool, y, P, Q);
+}
 
 void CpuBackend::max_pool2d_forward(const Pool2dArgs& a, const Tensor& x, Tensor& y, Tensor& indices) {
   const Planes pl = planes(x, y);

@@ -65,6 +65,15 @@ const std::vector<OpCase>& cases() {
       {"expand", {{3, 4}}, -1, 1, [](In x) { return ops::expand(x[0], 1, 5); }, "x[0].unsqueeze(1).expand(3, 5, 4)"},
       {"permute", {{2, 3, 4, 5}}, -1, 1, [](In x) { return ops::permute(x[0], {0, 2, 3, 1}); },
        "x[0].permute(0, 2, 3, 1)"},
+      {"permute_swap_last_two", {{3, 5, 4, 7}}, -1, 1, [](In x) { return ops::permute(x[0], {0, 1, 3, 2}); },
+       "x[0].permute(0, 1, 3, 2)"},
+      {"permute_trailing_in_place", {{3, 4, 2, 6}}, -1, 1, [](In x) { return ops::permute(x[0], {1, 0, 2, 3}); },
+       "x[0].permute(1, 0, 2, 3)"},
+      {"permute_reverse_5d", {{2, 3, 1, 4, 5}}, -1, 1, [](In x) { return ops::permute(x[0], {4, 3, 2, 1, 0}); },
+       "x[0].permute(4, 3, 2, 1, 0)"},
+      // Over the parallel grain: each thread starts its rows mid-tensor.
+      {"permute_threads", {{41, 32, 6, 5}}, -1, 1, [](In x) { return ops::permute(x[0], {0, 1, 3, 2}); },
+       "x[0].permute(0, 1, 3, 2)"},
   };
   return list;
 }

@@ -14,6 +14,7 @@
 #include "layers/attention_pooling.h"
 #include "layers/batch_norm.h"
 #include "layers/conv2d.h"
+#include "layers/conv_prelu.h"
 #include "layers/cross_entropy.h"
 #include "layers/dense_block.h"
 #include "layers/dropout.h"
@@ -100,6 +101,26 @@ TEST_CASE("Conv2d on the GPU matches the CPU") {
     m->to(DType::f64);
     return m;
   }, x.to(DType::f64), fwd, true);
+}
+
+TEST_CASE("the fused Conv2d + PReLU (+ MaxPool2d) of inference on the GPU matches the CPU") {
+  using layers::Conv2d;
+  using layers::MaxPool2d;
+  using layers::PReLU;
+  Generator gc(7), gg(7);
+  const Conv2d conv_cpu(4, 20, 3, gc), conv_gpu(4, 20, 3, gg);
+  const PReLU act_cpu(20, 0.1), act_gpu(20, 0.1);
+  conv_gpu.to(Device::CUDA);
+  act_gpu.to(Device::CUDA);
+  const MaxPool2d pool(3, 2, 0, true);
+  const Tensor x = random_cpu({3, 4, 13, 12}, DType::f32, 9);
+  NoGradGuard no_grad;
+  for (const MaxPool2d* p : {&pool, static_cast<const MaxPool2d*>(nullptr)}) {
+    const Tensor yc = layers::conv2d_prelu(conv_cpu, act_cpu, p, on(x, Device::CPU));
+    const Tensor yg = layers::conv2d_prelu(conv_gpu, act_gpu, p, on(x, Device::CUDA));
+    CHECK(yg.device() == Device::CUDA);
+    check_close(yg, yc, false, p ? "conv2d_prelu pooled" : "conv2d_prelu");
+  }
 }
 
 TEST_CASE("BatchNorm on the GPU matches the CPU, running statistics included") {
