@@ -11,7 +11,6 @@
 #include <mutex>
 
 #include "core/autograd.h"
-#include "core/cpu/threads.h"
 #include "core/error.h"
 #include "models/faces/numpy_argsort.h"
 #include "models/mtcnn_nets.h"
@@ -214,13 +213,18 @@ StageOneLevel run_pnet(const PNet& pnet, const io::Image& rgb, double scale, con
 }
 
 // Runs a net over a batch of crops and returns each of its outputs as host floats, in batch
-// order. On the CPU the batch is cut into one slice per thread, each slice run on its own thread
-// with the ops inside it serial: these nets are small, and a parallel region per op costs more in
-// thread wake-ups than its share of the work (on two cores, R-Net was 3x slower that way).
+// order. On the CPU the batch is cut into slices of kSliceCrops crops, the slices shared out among
+// the threads, each run with the ops inside it serial: these nets are small, and a parallel region
+// per op costs more in thread wake-ups than its share of the work (on two cores, R-Net was 3x
+// slower that way). The slices do not depend on the thread count because a crop's outputs may
+// depend, by an ulp, on the batch it runs in (BLAS kernels treat a GEMM's last rows differently):
+// gler_faces and gler_infer, on any number of threads, must find the same faces bit for bit.
+constexpr std::int64_t kSliceCrops = 32;
+
 template <class Forward>
 std::vector<std::vector<float>> run_in_slices(const Tensor& batch, Device device, Forward forward) {
   const std::int64_t n = batch.size(0);
-  const std::int64_t slices = device.is_cpu() ? std::clamp<std::int64_t>(cpu_threads(), 1, n) : 1;
+  const std::int64_t slices = device.is_cpu() ? std::max<std::int64_t>((n + kSliceCrops - 1) / kSliceCrops, 1) : 1;
   std::vector<std::vector<std::vector<float>>> parts(static_cast<std::size_t>(slices));
   parallel_for(parts.size(), true, [&](std::size_t i) {
     NoGradGuard no_grad;

@@ -67,10 +67,13 @@ double iou(const std::vector<double>& a, const std::vector<double>& b) {
   return inter / (area_a + area_b - inter);
 }
 
-// Our crop against the reference PNG: the same size, within 2 grey levels, mean difference < 0.5.
-// `ulp_slack`: the detector's landmarks may differ from the reference by float32 ulps, and cv2's
-// warp quantises source positions to 1/32 px, so a landmark an ulp away can move a tap across a
-// grid line; then a few values (at most 0.1%) may differ by up to 4.
+// Our crop against the reference PNG: the same size, within 2 grey levels, mean difference < 0.5,
+// when our box and landmarks are the reference's values bit for bit. Otherwise (`ulp_slack`) they
+// differ by ulps: OpenBLAS and oneDNN pick their kernels by CPU model, and their rounding moves
+// R-Net's and O-Net's outputs by an ulp or two; the crop and cv2's warp quantise positions (to
+// pixels and to 1/32 px), so a value an ulp away can move a tap across a grid line, and on a sharp
+// edge a few values (at most 0.1%) then differ by more than 2 (a 1/32 px shift of a 255-level
+// edge: up to 8).
 void check_crop(const fs::path& ours, const fs::path& reference, bool ulp_slack) {
   CAPTURE(ours);
   REQUIRE(fs::exists(ours));
@@ -94,13 +97,12 @@ void check_crop(const fs::path& ours, const fs::path& reference, bool ulp_slack)
     return;
   }
   if (above_2 > 0) MESSAGE(ours.string() << ": " << above_2 << " values differ by more than 2 (largest " << max_diff << ")");
-  CHECK(max_diff <= 4);
+  CHECK(max_diff <= 8);
   CHECK(above_2 * 1000 <= a.pixels.size());
 }
 
 // One output JSON against the seed's reference detections (and, with `aligned`, its crops).
-void check_against_reference(const fs::path& json, const fs::path& reference_json, const fs::path& aligned = {},
-                             bool ulp_slack = false) {
+void check_against_reference(const fs::path& json, const fs::path& reference_json, const fs::path& aligned = {}) {
   CAPTURE(json);
   const Value ours = gler::json::parse_file(json.string()), ref = gler::json::parse_file(reference_json.string());
   CHECK(ours.at("error").is_null());
@@ -111,12 +113,15 @@ void check_against_reference(const fs::path& json, const fs::path& reference_jso
   REQUIRE(faces.size() == ref_faces.size());
   for (std::size_t i = 0; i < faces.size(); ++i) {
     CAPTURE(i);
-    CHECK(iou(numbers(faces[i].at("box")), numbers(ref_faces[i].at("box"))) >= 0.99);
+    const std::vector<double> box = numbers(faces[i].at("box")), ref_box = numbers(ref_faces[i].at("box"));
+    CHECK(iou(box, ref_box) >= 0.99);
+    bool same_geometry = box == ref_box;
     CHECK(std::abs(faces[i].at("score").as_number() - ref_faces[i].at("score").as_number()) <= 1e-3);
     const gler::json::Array &lm = faces[i].at("landmarks").as_array(), &ref_lm = ref_faces[i].at("landmarks").as_array();
     REQUIRE(lm.size() == 5);
     for (std::size_t k = 0; k < 5; ++k) {
       const std::vector<double> p = numbers(lm[k]), r = numbers(ref_lm[k]);
+      same_geometry = same_geometry && p == r;
       CHECK(std::abs(p[0] - r[0]) <= 0.5);
       CHECK(std::abs(p[1] - r[1]) <= 0.5);
       // Landmarks are float32 values; the JSON must hold them exactly.
@@ -125,7 +130,7 @@ void check_against_reference(const fs::path& json, const fs::path& reference_jso
     }
     if (!aligned.empty()) {
       const fs::path crop = json.parent_path() / faces[i].at("crop").as_string();
-      check_crop(crop, aligned / (json.stem().string() + "_" + std::to_string(i) + ".png"), ulp_slack);
+      check_crop(crop, aligned / (json.stem().string() + "_" + std::to_string(i) + ".png"), !same_geometry);
     }
   }
 }
@@ -234,7 +239,7 @@ TEST_CASE("gler_faces: the dlib photos of ../shared give the seed's detections")
     CAPTURE(stem);
     const fs::path aligned = reference / "aligned";
     check_against_reference(out / (stem + ".json"), reference / "detections" / (stem + ".json"),
-                            fs::exists(aligned / (stem + "_0.png")) ? aligned : fs::path(), true);
+                            fs::exists(aligned / (stem + "_0.png")) ? aligned : fs::path());
   }
 }
 

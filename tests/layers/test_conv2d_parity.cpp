@@ -2,7 +2,7 @@
 // bias gradients (upstream gradient: a fixed random tensor). The cases are the real DenseNet-161
 // and sphere20a shapes (smaller spatial sizes) plus the kernel's edge cases.
 //
-// Tolerance: 1e-5 relative to the exact answer (PyTorch in f64 on the same f32 inputs). The long
+// Tolerance: kFloor (2e-5) relative to the exact answer (PyTorch in f64 on the same f32 inputs). The long
 // reductions of the real shapes (hundreds to thousands of products per value) put PyTorch's own
 // f32 result up to ~1e-4 from the exact answer under max_rel_diff; there ours may be no further
 // from it than kSlack times PyTorch's f32 error. Any indexing bug is off by orders more.
@@ -64,6 +64,10 @@ std::string torch_args(const ConvCase& c) {
 }
 
 constexpr double kSlack = 3.0;
+// The relative error's denominator is floored at 1% of the largest value, so an element at that
+// floor shows the float32 rounding of its sums magnified up to 100x: 2e-5 is about two ulps of
+// the largest value. Which kernel oneDNN runs (and so the rounding) depends on the CPU model.
+constexpr double kFloor = 2e-5;
 
 void check_parity(const Tensor& ours, const test::TorchRef& ref, const std::string& name) {
   const Tensor t32 = ref.get(name), t64 = ref.get(name + "64");
@@ -73,7 +77,7 @@ void check_parity(const Tensor& ours, const test::TorchRef& ref, const std::stri
   CAPTURE(name);
   CAPTURE(torch_f32_error);
   CAPTURE(vs_torch_f32);
-  CHECK(test::max_rel_diff(ours, t64) <= std::max(1e-5, kSlack * torch_f32_error));
+  CHECK(test::max_rel_diff(ours, t64) <= std::max(kFloor, kSlack * torch_f32_error));
 }
 
 }  // namespace
