@@ -8,7 +8,6 @@
 #include "core/autograd.h"
 #include "core/backend.h"
 #include "core/error.h"
-#include "core/ops.h"
 
 namespace gler::bench {
 
@@ -23,16 +22,22 @@ std::size_t proc_status_bytes(const std::string& key) {
   return 0;
 }
 
+}  // namespace
+
+std::size_t rss_bytes() { return proc_status_bytes("VmRSS"); }
+
+namespace {
+
 // Resets the peak RSS (VmHWM) to the current RSS, so the peak measured next is this run's.
 void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 void run_once(const BenchNet& net, bool train) {
   if (train) {
     net.module->zero_grad();
-    backward(ops::sum_all(net.forward(net.input)));
+    backward(net.loss(net.forward()));
   } else {
     NoGradGuard no_grad;
-    net.forward(net.input);
+    net.forward();
   }
 }
 
@@ -49,7 +54,7 @@ BenchResult time_calls(const std::function<void()>& call, std::int64_t images, B
   for (int i = 0; i < warmup; ++i) timed();
   backend.reset_peak_bytes();
   reset_peak_rss();
-  const std::size_t rss_before = proc_status_bytes("VmRSS");
+  const std::size_t rss_before = rss_bytes();
   std::vector<double> ms;
   for (int i = 0; i < runs; ++i) ms.push_back(timed());
   std::sort(ms.begin(), ms.end());
@@ -60,13 +65,14 @@ BenchResult time_calls(const std::function<void()>& call, std::int64_t images, B
   r.images_per_s = static_cast<double>(images) * 1000.0 / r.ms_median;
   const std::size_t hwm = proc_status_bytes("VmHWM");
   r.peak_rss_bytes = hwm > rss_before ? hwm - rss_before : 0;
+  r.rss_high_water_bytes = hwm;
   r.peak_tensor_bytes = backend.peak_bytes();
   return r;
 }
 
 BenchResult run_bench(const BenchNet& net, bool train, int warmup, int runs) {
   net.module->train(train);
-  return time_calls([&] { run_once(net, train); }, net.images, net.input.backend(), warmup, runs);
+  return time_calls([&] { run_once(net, train); }, net.images, backend_for(net.device), warmup, runs);
 }
 
 }  // namespace gler::bench
