@@ -169,6 +169,13 @@ class Backend {
   // sample with count 0) get weight exactly 0.
   virtual void masked_softmax(const Tensor& scores, const Tensor& counts, Tensor& weights) = 0;
   virtual void masked_softmax_backward(const Tensor& weights, const Tensor& gw, Tensor& gscores) = 0;
+
+  // ---- optimiser updates (train/optim) -----------------------------------------------------------
+  // out[i] = a[i] * (b ? b[i] : alpha) + c[i], rounded once (a fused multiply-add): PyTorch rounds
+  // so in add(c, a, alpha=alpha) and addcmul (vectorised or not on the CPU, and on CUDA), so
+  // optimiser steps built on it match torch.optim bit for bit. out may alias any input. Checks
+  // every operand (device, dtype, element count) itself.
+  virtual void fused_multiply_add(const Tensor& a, const Tensor* b, double alpha, const Tensor& c, Tensor& out) = 0;
 };
 
 // The backend registry. The CPU backend is built in; an accelerator library registers its kind

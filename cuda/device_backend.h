@@ -111,6 +111,9 @@ class CudaBackend final : public Backend {
   void masked_softmax(const Tensor& scores, const Tensor& counts, Tensor& weights) override;
   void masked_softmax_backward(const Tensor& weights, const Tensor& gw, Tensor& gscores) override;
 
+  // optim_update.cu
+  void fused_multiply_add(const Tensor& a, const Tensor* b, double alpha, const Tensor& c, Tensor& out) override;
+
  private:
   ConvPlanCache& conv_plans();
 

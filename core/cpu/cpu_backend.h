@@ -73,6 +73,9 @@ class CpuBackend final : public Backend {
   void masked_softmax(const Tensor& scores, const Tensor& counts, Tensor& weights) override;
   void masked_softmax_backward(const Tensor& weights, const Tensor& gw, Tensor& gscores) override;
 
+  // optim_update.cpp
+  void fused_multiply_add(const Tensor& a, const Tensor* b, double alpha, const Tensor& c, Tensor& out) override;
+
  private:
   std::atomic<std::size_t> in_use_{0};
   std::atomic<std::size_t> peak_{0};
