@@ -83,9 +83,17 @@ LayerSaved layer_forward(const DenseLayer& layer, const Geometry& g, std::size_t
   Tensor a2 = Tensor::empty({1, k, g.nhw}, block.dtype(), block.device());
   s.bn2 = layer.norm2.normalize(s.z1.reshape({1, k, g.nhw}), a2);
   relu_(a2);
-  s.a2 = Tensor::empty({g.n, k, g.h, g.w}, block.dtype(), block.device());
-  swap01(a2, k, g.n, g.hw, s.a2);
-  Tensor z2 = Tensor::empty({g.n, g.growth, g.h, g.w}, block.dtype(), block.device());
+  // At batch 1 the channel-major [C, 1·H·W] and NCHW [1, C, H, W] layouts are the same memory:
+  // views replace the swaps, and conv2 writes straight into the block.
+  const Tensor features = block.slice(c, c + g.growth);
+  if (g.n == 1) {
+    s.a2 = a2.reshape({1, k, g.h, g.w});
+  } else {
+    s.a2 = Tensor::empty({g.n, k, g.h, g.w}, block.dtype(), block.device());
+    swap01(a2, k, g.n, g.hw, s.a2);
+  }
+  Tensor z2 = g.n == 1 ? features.reshape({1, g.growth, g.h, g.w})
+                       : Tensor::empty({g.n, g.growth, g.h, g.w}, block.dtype(), block.device());
   be.conv2d_forward(s.conv2_args, s.a2, s.w2, nullptr, z2);
   if (layer.drop_rate > 0 && layer.is_training()) {
     GLER_CHECK(gen != nullptr, "DenseBlock with drop_rate " << layer.drop_rate << " needs a generator in training");
@@ -93,7 +101,7 @@ LayerSaved layer_forward(const DenseLayer& layer, const Geometry& g, std::size_t
     s.mask = dropout(Tensor::full(z2.shape(), 1.0, z2.dtype(), z2.device()), layer.drop_rate, true, *gen);
     be.binary(BinaryOp::mul, z2, s.mask, z2);
   }
-  swap01(z2, g.n, g.growth, g.hw, block.slice(c, c + g.growth));
+  if (g.n > 1) swap01(z2, g.n, g.growth, g.hw, features);
   return s;
 }
 
@@ -176,6 +184,9 @@ Tensor DenseBlock::forward(const Tensor& x, Generator* gen) const {
       if (keep) saved.push_back(std::move(s));
     }
   }
+  // Without a graph, a batch-1 output is the block itself (the same memory, see layer_forward);
+  // with one, y is a copy, since writes to y must not reach the block that backward reads.
+  if (!keep && g.n == 1) return block.reshape({1, channels, g.h, g.w});
   Tensor y = Tensor::empty({g.n, channels, g.h, g.w}, x.dtype(), x.device());
   swap01(block, channels, g.n, g.hw, y);
   if (!keep) return y;

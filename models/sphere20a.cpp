@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "layers/conv_prelu.h"
 #include "layers/flatten.h"
 
 namespace gler::models {
@@ -72,15 +73,14 @@ Sphere20a::Sphere20a(Generator& gen, const Sphere20aOptions& options) : options_
 
 Tensor Sphere20a::features(const Tensor& x) const {
   GLER_CHECK(x.ndim() == 4 && x.size(1) == 3, "sphere20a needs images [B, 3, H, W], got " << describe(x));
+  // Each conv-PReLU pair is one op (layers::conv2d_prelu): without a graph the CPU backend reads
+  // the convolution's blocked output once, instead of reordering it to NCHW and reading it again.
+  auto unit = [&](std::size_t i, const Tensor& in) { return layers::conv2d_prelu(*convs[i], *relus[i], nullptr, in); };
   Tensor h = x;
   std::size_t i = 0;
   for (int s = 0; s < 4; ++s) {
-    h = relus[i]->forward(convs[i]->forward(h));
-    ++i;
-    for (int u = 0; u < kUnits[static_cast<std::size_t>(s)]; ++u, i += 2) {
-      const Tensor a = relus[i]->forward(convs[i]->forward(h));
-      h = ops::add(h, relus[i + 1]->forward(convs[i + 1]->forward(a)));
-    }
+    h = unit(i++, h);
+    for (int u = 0; u < kUnits[static_cast<std::size_t>(s)]; ++u, i += 2) h = ops::add(h, unit(i + 1, unit(i, h)));
   }
   GLER_CHECK(h.shape().prod(1, 4) == fc5_in_features(),
              "sphere20a: input " << x.shape().str() << " gives a final map " << h.shape().str() << " of "

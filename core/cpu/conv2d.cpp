@@ -1,13 +1,14 @@
-// Convolution on the CPU as im2col + OpenBLAS GEMM, per sample n and group g:
+// Convolution on the CPU as im2col + GEMM (OpenBLAS; f32 on cpu::sgemm), per sample n and group g:
 //   forward          y[n,g]  = W[g] · col(x[n,g])             [Kg,PQ] = [Kg,CgRS] · [CgRS,PQ]
 //   backward data    gx[n,g] = col2im(W[g]ᵀ · gy[n,g])
 //   backward filter  gW[g]  += gy[n,g] · col(x[n,g])ᵀ          summed over n; gb = Σ gy
 // A 1x1, stride-1, unpadded convolution is a plain GEMM: x[n,g] is already its own [Cg,HW] col.
 //
 // Threads: with at least as many samples as cores, samples run in parallel (each OpenMP thread
-// has its own col buffer and calls a single-threaded GEMM). Otherwise samples go one at a time
-// through OpenBLAS's threaded GEMM with a single-threaded im2col: no OpenMP region inside, since
-// idle threads of one pool spinning beside the other's cost milliseconds (docs/PERFORMANCE.md).
+// has its own col buffer and calls a single-threaded GEMM; oneDNN's sgemm runs single-threaded
+// inside a parallel region by itself). Otherwise samples go one at a time through the threaded
+// GEMM with a single-threaded im2col: no OpenMP region inside, since idle threads of one pool
+// (OpenBLAS's) spinning beside the other's cost milliseconds (docs/PERFORMANCE.md).
 //
 // With oneDNN (GLER_WITH_DNNL), f32 convolutions that it runs faster go to conv2d_dnnl.cpp instead.
 #include <cblas.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/sgemm.h"
 #ifdef GLER_WITH_DNNL
 #include "core/cpu/conv2d_dnnl.h"
 #endif
@@ -62,14 +64,15 @@ class BlasThreads {
   int saved_;
 };
 
-// Row-major C = op(A)·op(B) + beta·C, every matrix contiguous.
+// Row-major C = op(A)·op(B) + beta·C, every matrix contiguous. f32 takes cpu::sgemm (oneDNN's
+// when built with it, see core/cpu/sgemm.h).
 template <class T>
 void blas_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const T* b, T beta, T* c) {
   const auto bm = static_cast<blasint>(m), bn = static_cast<blasint>(n), bk = static_cast<blasint>(k);
   const blasint lda = ta ? bm : bk, ldb = tb ? bk : bn;
   const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, opa, opb, bm, bn, bk, 1.0f, a, lda, b, ldb, beta, c, bn);
+    cpu::sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, bn);
   else
     cblas_dgemm(CblasRowMajor, opa, opb, bm, bn, bk, 1.0, a, lda, b, ldb, beta, c, bn);
 }

@@ -1,6 +1,7 @@
 // Fills, casts, random streams and elementwise kernels.
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
 #include "core/elementwise_math.h"
@@ -29,6 +30,36 @@ void cast_typed(const Tensor& src, Tensor& dst) {
   const std::int64_t n = src.numel();
 #pragma omp parallel for if (n > kParallelGrain)
   for (std::int64_t i = 0; i < n; ++i) d[i] = convert<D>(s[i]);
+}
+
+// Calls f(std::integral_constant<Op, op>{}) for the runtime op, so that each loop is compiled for
+// one fixed op: the switch inside apply_unary / apply_binary folds away and the loop vectorises.
+// With the switch left inside the loop, the dense blocks' ReLU passes took a quarter of a
+// DenseNet-161 forward.
+template <class F>
+void with_unary_op(UnaryOp op, F&& f) {
+  using U = UnaryOp;
+  switch (op) {
+#define GLER_CASE(name) \
+  case U::name: return f(std::integral_constant<U, U::name>{});
+    GLER_CASE(neg) GLER_CASE(exp) GLER_CASE(log) GLER_CASE(sqrt) GLER_CASE(abs) GLER_CASE(relu)
+    GLER_CASE(sigmoid) GLER_CASE(tanh) GLER_CASE(scale) GLER_CASE(add_scalar) GLER_CASE(pow)
+    GLER_CASE(clamp_min) GLER_CASE(leaky_relu) GLER_CASE(acos) GLER_CASE(floor) GLER_CASE(sign)
+#undef GLER_CASE
+  }
+  GLER_FAIL("unknown unary op " << static_cast<int>(op));
+}
+
+template <class F>
+void with_binary_op(BinaryOp op, F&& f) {
+  using B = BinaryOp;
+  switch (op) {
+#define GLER_CASE(name) \
+  case B::name: return f(std::integral_constant<B, B::name>{});
+    GLER_CASE(add) GLER_CASE(sub) GLER_CASE(mul) GLER_CASE(div) GLER_CASE(maximum) GLER_CASE(minimum)
+#undef GLER_CASE
+  }
+  GLER_FAIL("unknown binary op " << static_cast<int>(op));
 }
 
 }  // namespace
@@ -69,13 +100,15 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
     const T* pb = b.host_data<T>();
     T* po = out.host_data<T>();
     const std::int64_t n = out.numel(), na = a.numel(), nb = b.numel();
-    if (na == n && nb == n) {
+    with_binary_op(op, [&](auto fixed) {
+      if (na == n && nb == n) {
 #pragma omp parallel for if (n > kParallelGrain)
-      for (std::int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i], pb[i]);
-    } else {
+        for (std::int64_t i = 0; i < n; ++i) po[i] = apply_binary(fixed(), pa[i], pb[i]);
+      } else {
 #pragma omp parallel for if (n > kParallelGrain)
-      for (std::int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i % na], pb[i % nb]);
-    }
+        for (std::int64_t i = 0; i < n; ++i) po[i] = apply_binary(fixed(), pa[i % na], pb[i % nb]);
+      }
+    });
   });
 }
 
@@ -85,8 +118,10 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, double alpha, Tensor& y) {
     T* py = y.host_data<T>();
     const std::int64_t n = x.numel();
     const T a = static_cast<T>(alpha);
+    with_unary_op(op, [&](auto fixed) {
 #pragma omp parallel for if (n > kParallelGrain)
-    for (std::int64_t i = 0; i < n; ++i) py[i] = apply_unary(op, px[i], a);
+      for (std::int64_t i = 0; i < n; ++i) py[i] = apply_unary(fixed(), px[i], a);
+    });
   });
 }
 
@@ -99,8 +134,10 @@ void CpuBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, co
     T* pgx = gx.host_data<T>();
     const std::int64_t n = x.numel();
     const T a = static_cast<T>(alpha);
+    with_unary_op(op, [&](auto fixed) {
 #pragma omp parallel for if (n > kParallelGrain)
-    for (std::int64_t i = 0; i < n; ++i) pgx[i] = pg[i] * unary_derivative(op, px[i], py[i], a);
+      for (std::int64_t i = 0; i < n; ++i) pgx[i] = pg[i] * unary_derivative(fixed(), px[i], py[i], a);
+    });
   });
 }
 

@@ -45,7 +45,11 @@ TEST_CASE("Dense composites use torchvision's parameter names in order") {
 }
 
 TEST_CASE("The fused block equals the chained layers: outputs, gradients, running stats, dropout") {
+  // Batch 1 takes the block's own path: its channel-major and NCHW layouts share memory, so views
+  // replace the copies.
+  for (const std::int64_t batch : {2, 1})
   for (bool training : {true, false}) {
+    CAPTURE(batch);
     CAPTURE(training);
     Generator init(3);
     layers::DenseBlock fused(3, 4, 2, 3, 0.2, init);
@@ -54,9 +58,9 @@ TEST_CASE("The fused block equals the chained layers: outputs, gradients, runnin
     fused.train(training);
     chained.train(training);
     Generator data(9);
-    Tensor x = Tensor::empty({2, 4, 5, 3});
+    Tensor x = Tensor::empty({batch, 4, 5, 3});
     uniform_(x, -1, 1, data);
-    Tensor r = Tensor::empty({2, 13, 5, 3});
+    Tensor r = Tensor::empty({batch, 13, 5, 3});
     uniform_(r, -1, 1, data);
     Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
     Generator drop1(4), drop2(4);
@@ -75,6 +79,32 @@ TEST_CASE("The fused block equals the chained layers: outputs, gradients, runnin
       CAPTURE(b1[i].first);
       CHECK(test::max_abs_diff(b1[i].second, b2[i].second) < 1e-6);
     }
+  }
+}
+
+TEST_CASE("Without a graph the fused block equals the chained layers at batch 1, 2 and 3") {
+  Generator init(6);
+  layers::DenseBlock fused(4, 5, 2, 3, 0.0, init);
+  Generator init_again(6);
+  layers::DenseBlock chained(4, 5, 2, 3, 0.0, init_again);
+  fused.eval();
+  chained.eval();
+  Generator stats(8);
+  for (const auto& [name, t] : fused.named_buffers())
+    if (name.find("running") != std::string::npos) uniform_(t, 0.5, 1.5, stats);
+  for (std::size_t i = 0; i < fused.named_buffers().size(); ++i)
+    chained.named_buffers()[i].second.copy_(fused.named_buffers()[i].second);
+  for (const std::int64_t batch : {1, 2, 3}) {
+    CAPTURE(batch);
+    Generator data(10);
+    Tensor x = Tensor::empty({batch, 5, 7, 6});
+    uniform_(x, -1, 1, data);
+    NoGradGuard no_grad;
+    const Tensor y1 = fused.forward(x), y2 = chained_forward(chained, x, nullptr);
+    REQUIRE(y1.shape() == Shape{batch, 17, 7, 6});
+    CHECK(test::max_rel_diff(y1, y2) < 1e-5);
+    CHECK(test::max_abs_diff(y1.slice(0, batch).reshape({batch * 17 * 42}).slice(0, 5 * 42),
+                             x.reshape({batch * 5 * 42}).slice(0, 5 * 42)) == 0.0);
   }
 }
 
