@@ -57,10 +57,7 @@ PipelineResult run_pipeline_bench(const std::string& folder, const std::string& 
       const auto t0 = Clock::now();
       std::vector<const pipeline::GroupSample*> samples;
       for (const auto& s : pending) samples.push_back(&s);
-      GlerInput in = pipeline::make_batch(samples, info);
-      for (Tensor* t : {&in.images, &in.faces, &in.face_counts, &in.face_features, &in.face_boxes})
-        if (t->defined()) *t = t->to(device);
-      const GlerOutput out = model->forward(in);
+      const GlerOutput out = pipeline::run_batch(*model, samples, device);
       for (std::size_t b = 0; b < pending.size(); ++b)
         faces_used += pipeline::make_prediction(pending[b], out, static_cast<std::int64_t>(b), info).faces_used;
       pending.clear();

@@ -49,5 +49,7 @@ GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options
 
 // The samples as the model's CPU input tensors (GlerInput), empty slots zero.
 GlerInput make_batch(const std::vector<const GroupSample*>& samples, const ModelInfo& model);
+// One model call over the samples: make_batch, its tensors moved to `device`, the forward.
+GlerOutput run_batch(GlerModel& model, const std::vector<const GroupSample*>& samples, Device device);
 
 }  // namespace gler::models::pipeline

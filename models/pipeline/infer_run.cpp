@@ -113,12 +113,7 @@ void run_inference(const std::vector<ImageInput>& inputs, GlerModel& model, cons
     for (const auto& [i, p] : pending)
       if (p.sample) samples.push_back(&*p.sample);
     GlerOutput out;
-    if (!samples.empty()) {
-      GlerInput in = make_batch(samples, info);
-      for (Tensor* t : {&in.images, &in.faces, &in.face_counts, &in.face_features, &in.face_boxes})
-        if (t->defined()) *t = t->to(device);
-      out = model.forward(in);
-    }
+    if (!samples.empty()) out = run_batch(model, samples, device);
     std::int64_t row = 0;
     for (const auto& [i, p] : pending) {
       if (p.sample) on_prediction(inputs[i], make_prediction(*p.sample, out, row++, info), &*p.sample);
