@@ -39,8 +39,9 @@ FaceOutputPaths plain_outputs(const fs::path& out_dir, const fs::path& relative_
   return paths;
 }
 
-// `rel` is relative to the emotiw/ folder; nullopt when it is in none of the seed's split folders.
-std::optional<FaceOutputPaths> emotiw_outputs(const fs::path& out_dir, const fs::path& rel) {
+}  // namespace
+
+std::optional<FaceOutputPaths> emotiw_face_outputs(const fs::path& out_dir, const fs::path& rel) {
   std::vector<std::string> parts;
   for (const fs::path& part : rel) parts.push_back(part.string());
   fs::path split;  // e.g. train/Positive or test
@@ -58,8 +59,6 @@ std::optional<FaceOutputPaths> emotiw_outputs(const fs::path& out_dir, const fs:
   paths.crop_prefix = out_dir / "AlignedCroppedImages" / split / stem;
   return paths;
 }
-
-}  // namespace
 
 std::optional<fs::path> emotiw_folder(const fs::path& input) {
   auto holds_splits = [](const fs::path& d) { return is_dir(d / "train") || is_dir(d / "val") || is_dir(d / "test_shared" / "test"); };
@@ -112,7 +111,7 @@ FacePlan plan_face_jobs(const std::vector<std::string>& inputs, const fs::path& 
       ++found;
       if (!emotiw) {
         add(image.string(), plain_outputs(out_dir, rel));
-      } else if (const std::optional<FaceOutputPaths> outputs = emotiw_outputs(out_dir, rel)) {
+      } else if (const std::optional<FaceOutputPaths> outputs = emotiw_face_outputs(out_dir, rel)) {
         add(image.string(), *outputs);
       } else {
         ++outside;

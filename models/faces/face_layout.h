@@ -38,6 +38,10 @@ std::optional<std::filesystem::path> emotiw_folder(const std::filesystem::path& 
 // The seed's stem: the file name up to its first '.'.
 std::string seed_stem(const std::filesystem::path& file);
 
+// The EmotiW-layout outputs under `out_dir` of the image at `rel` below the emotiw/ folder (e.g.
+// train/Negative/neg_1.jpg); nullopt when `rel` is in none of the seed's split folders.
+std::optional<FaceOutputPaths> emotiw_face_outputs(const std::filesystem::path& out_dir, const std::filesystem::path& rel);
+
 // Throws gler::Error (a bad argument) for an INPUT that does not exist and for a folder without
 // images ("no images found under ..."), and for `out_dir` equal to an INPUT folder (plain layout).
 // Images where this run writes its crops (under `out_dir`) are never inputs.

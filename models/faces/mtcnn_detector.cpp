@@ -365,6 +365,30 @@ MtcnnResult MtcnnDetector::detect(const io::Image& rgb) const {
   return result;
 }
 
+std::vector<std::vector<float>> MtcnnDetector::onet_features(const io::Image& rgb,
+                                                             const std::vector<std::array<double, 4>>& input_boxes) const {
+  GLER_CHECK(rgb.channels == 3, "MTCNN needs an RGB image, got " << rgb.channels << " channels");
+  std::vector<std::vector<float>> features;
+  if (input_boxes.empty()) return features;
+  NoGradGuard no_grad;
+  std::vector<Box> boxes;
+  for (const std::array<double, 4>& b : input_boxes) boxes.push_back({b[0], b[1], b[2], b[3], 0.0});
+  const Tensor crops = crop_batch(rgb, boxes, 48);
+  const auto out = run_in_slices(crops, device_, [&](const Tensor& x) { return std::vector<Tensor>{nets_->onet.forward(x).features}; });
+  const std::size_t feature_dim = out[0].size() / boxes.size();
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    const float* f = out[0].data() + i * feature_dim;
+    features.emplace_back(f, f + feature_dim);
+  }
+  return features;
+}
+
+std::array<double, 4> onet_input_box(const std::array<double, 4>& box) {
+  Box b{box[0], box[1], box[2], box[3], 0.0};
+  square_and_round(b);
+  return {b.x1, b.y1, b.x2, b.y2};
+}
+
 std::string bundled_mtcnn_weights() { return std::string(GLER_DATA_DIR) + "/mtcnn/mtcnn.safetensors"; }
 
 }  // namespace gler::models::faces

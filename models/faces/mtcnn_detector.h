@@ -60,6 +60,12 @@ class MtcnnDetector {
   // Safe to call from several threads at once.
   MtcnnResult detect(const io::Image& rgb) const;
 
+  // O-Net's 256-d penultimate features for O-Net input boxes [x1, y1, x2, y2] (x2/y2 inclusive),
+  // computed as detect() computes its faces' features from its O-Net input boxes (the stage-2
+  // output): each cut out of `rgb` with zeros outside, Pillow-resized to 48x48, run in the same
+  // batch slices. For faces found by other means, pass onet_input_box(face box).
+  std::vector<std::vector<float>> onet_features(const io::Image& rgb, const std::vector<std::array<double, 4>>& input_boxes) const;
+
   const MtcnnOptions& options() const { return options_; }
 
  private:
@@ -67,6 +73,10 @@ class MtcnnDetector {
   Device device_;
   MtcnnOptions options_;
 };
+
+// A box squared about its centre and rounded (the seed's convert_to_square + np.round), as the
+// detector turns the boxes of one stage into the input boxes of the next.
+std::array<double, 4> onet_input_box(const std::array<double, 4>& box);
 
 // The path of the bundled MTCNN weights (data/mtcnn/mtcnn.safetensors) in this source tree.
 std::string bundled_mtcnn_weights();

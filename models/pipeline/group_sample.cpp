@@ -41,7 +41,13 @@ io::Image to_face_size(io::Image crop, const ModelInfo& model) {
   return crop.width == w && crop.height == h ? crop : io::resize_pillow(crop, w, h);
 }
 
-void add_faces(GroupSample& s, const std::vector<io::Image>& crops, const ModelInfo& model) {
+// The seed's aligner saved crops with PIL at quality 75 and its dataset read them back: its
+// models saw the JPEG-compressed pixels.
+io::Image seed_jpeg_round_trip(const io::Image& crop) { return io::decode_image(io::encode_jpeg(crop, 75), "aligned crop"); }
+
+}  // namespace
+
+void add_face_crops(GroupSample& s, const std::vector<io::Image>& crops, const ModelInfo& model) {
   s.faces_used = static_cast<int>(std::min<std::size_t>(crops.size(), static_cast<std::size_t>(model.max_faces)));
   const std::size_t face_values = static_cast<std::size_t>(3 * model.face_height() * model.face_width());
   s.face_pixels.assign(face_values * static_cast<std::size_t>(s.faces_used), 0.0f);
@@ -50,7 +56,7 @@ void add_faces(GroupSample& s, const std::vector<io::Image>& crops, const ModelI
                     s.face_pixels.data() + face_values * static_cast<std::size_t>(i));
 }
 
-void add_features(GroupSample& s, const std::vector<std::vector<float>>& features, const ModelInfo& model) {
+void add_face_features(GroupSample& s, const std::vector<std::vector<float>>& features, const ModelInfo& model) {
   s.faces_used = static_cast<int>(std::min<std::size_t>(features.size(), static_cast<std::size_t>(model.max_faces)));
   s.face_features.clear();
   for (int i = 0; i < s.faces_used; ++i) {
@@ -61,11 +67,7 @@ void add_features(GroupSample& s, const std::vector<std::vector<float>>& feature
   }
 }
 
-// The seed's aligner saved crops with PIL at quality 75 and its dataset read them back: its
-// models saw the JPEG-compressed pixels.
-io::Image seed_jpeg_round_trip(const io::Image& crop) { return io::decode_image(io::encode_jpeg(crop, 75), "aligned crop"); }
-
-std::vector<std::vector<float>> read_features(const fs::path& npz, const std::string& image) {
+std::vector<std::vector<float>> read_face_features(const fs::path& npz, const std::string& image) {
   GLER_CHECK(is_file(npz), image << ": no face features " << npz.string() << " (the average model needs the O-Net features "
                                  << "gler_faces writes; see --face-features)");
   const auto arrays = wi::read_npz(npz.string());
@@ -80,8 +82,6 @@ std::vector<std::vector<float>> read_features(const fs::path& npz, const std::st
     rows.emplace_back(v.begin() + i * kFeatureDim, v.begin() + (i + 1) * kFeatureDim);
   return rows;
 }
-
-}  // namespace
 
 GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options, const faces::MtcnnDetector* detector) {
   const ModelInfo& model = options.model;
@@ -112,13 +112,13 @@ GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options
         crops.push_back(io::read_image(crop.string()));
       }
       s.faces_found = static_cast<int>(crops.size());
-      add_faces(s, crops, model);
+      add_face_crops(s, crops, model);
     } else {
       const fs::path dir = options.face_features ? *options.face_features : *options.aligned_faces;
       const fs::path npz = fs::path(crop_prefix(dir, input.relative)).concat(".npz");
-      const auto features = read_features(npz, input.path);
+      const auto features = read_face_features(npz, input.path);
       s.faces_found = static_cast<int>(features.size());
-      add_features(s, features, model);
+      add_face_features(s, features, model);
     }
     return s;
   }
@@ -141,13 +141,13 @@ GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options
   if (model.uses_face_features()) {
     std::vector<std::vector<float>> features;
     for (const faces::DetectedFace& f : s.faces) features.push_back(f.feature);
-    add_features(s, features, model);
+    add_face_features(s, features, model);
     return s;
   }
   std::vector<io::Image> crops;
   for (faces::AlignedFace& a : faces::align_faces(picture, s.faces, model.alignment()))
     crops.push_back(model.seed_compat ? seed_jpeg_round_trip(a.image) : std::move(a.image));
-  add_faces(s, crops, model);
+  add_face_crops(s, crops, model);
   return s;
 }
 

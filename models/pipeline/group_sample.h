@@ -47,6 +47,16 @@ struct GroupSample {
 // its aligner wrote them) and read back. Throws gler::Error naming the file (a per-image failure).
 GroupSample prepare_sample(const ImageInput& input, const SampleOptions& options, const faces::MtcnnDetector* detector);
 
+// prepare_sample's face steps, for other preparers (gler_train's data loader) that must give the
+// model the same values. The first max_faces crops, each at the model's face size and normalised
+// for it, into s.face_pixels (sets s.faces_used).
+void add_face_crops(GroupSample& s, const std::vector<io::Image>& crops, const ModelInfo& model);
+// The first max_faces 256-d features into s.face_features (sets s.faces_used); s.image names errors.
+void add_face_features(GroupSample& s, const std::vector<std::vector<float>>& features, const ModelInfo& model);
+// The rows of array `a`, (n, 256), of a FaceFeatures npz; a missing file or another shape throws,
+// naming `image` or the file.
+std::vector<std::vector<float>> read_face_features(const std::filesystem::path& npz, const std::string& image);
+
 // The samples as the model's CPU input tensors (GlerInput), empty slots zero.
 GlerInput make_batch(const std::vector<const GroupSample*>& samples, const ModelInfo& model);
 // One model call over the samples: make_batch, its tensors moved to `device`, the forward.

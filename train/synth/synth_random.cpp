@@ -1,0 +1,45 @@
+#include "train/synth/synth_random.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace gler::synth {
+namespace {
+
+// splitmix64's finaliser: nearby (seed, stream) pairs get unrelated Philox keys.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+SynthRandom::SynthRandom(std::uint64_t seed, std::uint64_t stream) : key_(mix(mix(seed) ^ stream)) {}
+
+std::uint32_t SynthRandom::next_u32() {
+  if (lane_ == 4) {
+    block_ = rng::philox(key_, counter_++);
+    lane_ = 0;
+  }
+  return block_.v[lane_++];
+}
+
+double SynthRandom::uniform() {
+  const std::uint64_t bits = (static_cast<std::uint64_t>(next_u32()) << 32 | next_u32()) >> 11;
+  return static_cast<double>(bits) / 9007199254740992.0;  // 2^53
+}
+
+double SynthRandom::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+
+int SynthRandom::integer(int lo, int hi) {
+  GLER_CHECK(lo <= hi, "SynthRandom::integer: empty range " << lo << ".." << hi);
+  const double span = static_cast<double>(hi) - lo + 1.0;
+  return std::min(hi, lo + static_cast<int>(uniform() * span));
+}
+
+bool SynthRandom::chance(double p) { return uniform() < p; }
+
+}  // namespace gler::synth
