@@ -32,6 +32,7 @@ struct DenseNetConfig {
   double drop_rate = 0.0;    // dropout after each dense layer, in training
   std::int64_t num_classes = 1000;
 
+  friend bool operator==(const DenseNetConfig&, const DenseNetConfig&) = default;
   // Channels of the final feature map (2208 for densenet161); throws on an invalid config.
   std::int64_t num_features() const;
 };

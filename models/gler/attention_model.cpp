@@ -135,6 +135,9 @@ class AttentionModel : public GlerModel {
     return {global_fc3_debug_->forward(joint), pooled.weights};
   }
 
+  // EmotiC trains its whole DenseNet, so only the other variants have a frozen one.
+  Module* frozen_backbone() override { return global_model_.get(); }
+
  private:
   // Before dropout: global_fc_main of the detached pooled feature, or the EmotiC DenseNet's output.
   Tensor image_vector(const Tensor& images, Generator* gen) const {

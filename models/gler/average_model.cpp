@@ -51,6 +51,8 @@ class AverageModel : public GlerModel {
     return {global_fc3_debug_.forward(apply_dropout(dropout_, joint, gen, "average")), Tensor()};
   }
 
+  Module* frozen_backbone() override { return &global_model_; }
+
  private:
   std::int64_t image_size_, onet_dim_;
   DenseNetFeatures global_model_;

@@ -50,8 +50,19 @@ Tensor mean_over_faces(const Tensor& x, const std::vector<std::int64_t>& counts)
   return ops::matmul(w, x).reshape({batch, dim});
 }
 
-Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts) {
-  const Tensor out = sphere.forward(real_faces_and_blank(faces, counts)).logits;
+Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts,
+                    const Tensor& labels) {
+  Tensor row_labels;
+  if (labels.defined()) {
+    GLER_CHECK(labels.dtype() == DType::i64 && labels.numel() == static_cast<std::int64_t>(counts.size()),
+               "encode_faces: labels " << describe(labels) << " are not i64 [" << counts.size() << "]");
+    const std::vector<std::int64_t> per_image = labels.to(Device::CPU).to_vector<std::int64_t>();
+    std::vector<std::int64_t> rows;
+    for (std::size_t b = 0; b < counts.size(); ++b) rows.insert(rows.end(), static_cast<std::size_t>(counts[b]), per_image[b]);
+    rows.push_back(0);
+    row_labels = Tensor::from_vector(rows, {static_cast<std::int64_t>(rows.size())}).to(faces.device());
+  }
+  const Tensor out = sphere.forward(real_faces_and_blank(faces, counts), row_labels).logits;
   GLER_CHECK(out.defined(), "encode_faces needs a sphere20a with a linear or L-Softmax fc6");
   return to_slots(out, counts, faces.size(1));
 }

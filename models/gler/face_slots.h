@@ -24,7 +24,10 @@ Tensor to_slots(const Tensor& rows, const std::vector<std::int64_t>& counts, std
 Tensor mean_over_faces(const Tensor& x, const std::vector<std::int64_t>& counts);
 
 // The sphere's fc6 output for every slot of faces [B, F, 3, H, W]: [B, F, classes], from one
-// batched call on the real faces and the zero face.
-Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts);
+// batched call on the real faces and the zero face. `labels` (i64 [B], optional): each real face
+// gets its image's label as the target of an L-Softmax fc6 (the zero face class 0; its output
+// only fills empty slots).
+Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts,
+                    const Tensor& labels = Tensor());
 
 }  // namespace gler::models

@@ -1,8 +1,8 @@
 // The paper's group-emotion models (SEED_SPEC §4), one interface: a batch of images, their
 // aligned faces and/or MTCNN face features in; three logits (Negative, Neutral, Positive) and,
 // for the attention models, the weight of every face out. The arch and its hyper-parameters live
-// in ModelInfo, which is also the safetensors metadata gler_import and gler_train write, so a
-// model file is all gler_infer needs.
+// in ModelInfo, which is also the safetensors metadata gler_import and gler_train write (with the
+// shapes, when not the defaults: model_shapes.h), so a model file is all gler_infer needs.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -65,12 +65,18 @@ struct GlerInput {
   Tensor face_counts;    // i64 [B], each in [0, F]: the number of real faces in the slots
   Tensor face_features;  // f32 [B, F, 256] O-Net features (average); slots >= count are zero
   Tensor face_boxes;     // f32 [B, F, 4] detected boxes [x1, y1, x2, y2] (default: weights by area)
+  // i64 [B], training only and optional: each image's label, the target an L-Softmax fc6 puts its
+  // margin on (local with local_head lsoftmax, in training mode); other models ignore it.
+  Tensor labels;
 };
 
 struct GlerOutput {
-  Tensor logits;     // [B, 3]
-  Tensor attention;  // [B, F] for attention models and default's face weights (0 on empty slots); else undefined
+  Tensor logits;          // [B, 3]
+  Tensor attention{};     // [B, F] for attention models and default's face weights (0 on empty slots); else undefined
   Tensor face_classes{};  // default: [B, F, 7] each face's expression probabilities; undefined otherwise
+  // local: [B, F, 3] every slot's fc6 logits (empty slots: the zero face's, as the seed's network
+  // gives them); logits is their mean over the real slots. Undefined for other archs.
+  Tensor face_logits{};
 };
 
 class GlerModel : public Module {
@@ -83,17 +89,23 @@ class GlerModel : public Module {
   // parameter requires a gradient and the forward records the graph and keeps its activations.
   virtual GlerOutput forward(const GlerInput& input, Generator* gen = nullptr) = 0;
   const ModelInfo& info() const { return info_; }
+  // The DenseNet whose output the model detaches (average, and attention_a/b/c without emotic: the
+  // seed's frozen global_model), or nullptr. Training never updates its parameters; the trainer
+  // puts it in eval mode in the default fidelity, the seed left it in train mode (its BatchNorm
+  // statistics drifted, SEED_SPEC §4.7).
+  virtual Module* frozen_backbone() { return nullptr; }
 
  private:
   ModelInfo info_;
 };
 
 // A model of `info`'s arch, initialised as the seed initialises it (SEED_SPEC §4.0), drawn from gen.
-// `shapes` other than the defaults are for tests only (model_shapes.h).
+// `shapes` other than the defaults are for tests and small models (model_shapes.h); a file saved
+// with shapes_to_metadata(shapes) merged into info.to_metadata() loads with them.
 std::unique_ptr<GlerModel> make_model(const ModelInfo& info, Generator& gen, const ModelShapes& shapes = {});
 
-// Builds the model named by the file's metadata (arch etc.; arch face_expression, face-api's weights
-// as gler_import converts them, gives the default model), loads every tensor (strict), moves it
+// Builds the model named by the file's metadata (arch etc. and its shapes; arch face_expression,
+// face-api's weights as gler_import converts them, gives the default model), loads every tensor (strict), moves it
 // to `device` and puts it in eval mode. A file of another kind (a bare DenseNet, MTCNN weights):
 // an error naming what the file is and what gler_infer needs.
 std::unique_ptr<GlerModel> load_model(const std::string& path, Device device);

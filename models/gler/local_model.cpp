@@ -26,7 +26,7 @@ class LocalModel : public GlerModel {
         face_height_(shapes.face_height(info.seed_compat)),
         face_width_(shapes.face_width(info.seed_compat)),
         sphere_(gen, sphere_options(shapes, info.local_head == "lsoftmax" ? SphereHead::lsoftmax : SphereHead::linear,
-                                    3, LinearInit::pytorch_default)) {
+                                    3, LinearInit::pytorch_default, info.seed_compat)) {
     // The sphere's layers are this model's direct children, under the sphere's own names.
     std::vector<Module*> layers;
     for (std::size_t i = 0; i < sphere_.convs.size(); ++i) {
@@ -45,7 +45,9 @@ class LocalModel : public GlerModel {
     check_faces(input.faces, -1, face_height_, face_width_, ctx);
     const std::vector<std::int64_t> counts =
         check_face_counts(input.face_counts, input.faces.size(0), input.faces.size(1), ctx);
-    return {mean_over_faces(encode_faces(sphere_, input.faces, counts), counts), Tensor()};
+    // An L-Softmax fc6 takes the labels as its margin's targets (in training mode only).
+    const Tensor face_logits = encode_faces(sphere_, input.faces, counts, sphere_.fc6_lsoftmax ? input.labels : Tensor());
+    return {.logits = mean_over_faces(face_logits, counts), .face_logits = face_logits};
   }
 
  private:

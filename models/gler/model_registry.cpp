@@ -97,6 +97,7 @@ std::unique_ptr<GlerModel> load_model(const std::string& path, Device device) {
                                                 "gler_import or gler_train (one of "
                                              << archs_list() << ")");
   ModelInfo info;
+  ModelShapes shapes;
   try {
     if (metadata.at("arch") == "face_expression") {
       // face-api's expression weights make the zero-shot default; a crowd's faces all count.
@@ -105,12 +106,13 @@ std::unique_ptr<GlerModel> load_model(const std::string& path, Device device) {
     } else {
       info = ModelInfo::from_metadata(metadata);
     }
+    shapes = shapes_from_metadata(metadata);
   } catch (const Error& e) {
     GLER_FAIL(path << ": " << e.what());
   }
   // Every tensor is overwritten by the file: the draws only fill the model until then.
   Generator gen(0);
-  std::unique_ptr<GlerModel> model = make_model(info, gen);
+  std::unique_ptr<GlerModel> model = make_model(info, gen, shapes);
   load_weights(*model, path);
   model->to(device);
   model->eval();

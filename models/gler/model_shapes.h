@@ -1,9 +1,12 @@
-// Backbone and head sizes of the GLER models. The paper's models, and every file load_model reads,
-// use the defaults; make_model also takes smaller ones, which exist only for gradient checks and
-// fast tests (a model file records no shapes, so load_model always builds the defaults).
+// Backbone and head sizes of the GLER models. The paper's models use the defaults; smaller ones
+// exist for gradient checks, fast tests and the tiny models gler_train writes. A model file
+// records its shapes in the metadata key "shapes" when they are not the defaults, so files with
+// the defaults (every file gler_import writes) carry no such key and load_model builds the defaults.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "models/densenet.h"
 
@@ -24,6 +27,18 @@ struct ModelShapes {
   // Face crops: seed mode landscape (short high x long wide), corrected portrait (long x short).
   std::int64_t face_height(bool seed_compat) const { return seed_compat ? face_short : face_long; }
   std::int64_t face_width(bool seed_compat) const { return seed_compat ? face_long : face_short; }
+
+  friend bool operator==(const ModelShapes&, const ModelShapes&) = default;
 };
+
+// {} for the default shapes, else {"shapes": compact JSON of every field}; merge it into
+// ModelInfo::to_metadata() when saving a model. densenet.num_classes is not recorded (the
+// builders set it per arch), so shapes differing from the defaults only there give {}.
+std::map<std::string, std::string> shapes_to_metadata(const ModelShapes& shapes);
+
+// The shapes a file's metadata records: the defaults without "shapes"; missing fields keep their
+// default. An unknown key, a wrong type, a non-integer or an out-of-range value, or shapes that
+// would build a model many times the full-size one, throw an error naming the key.
+ModelShapes shapes_from_metadata(const std::map<std::string, std::string>& metadata);
 
 }  // namespace gler::models

@@ -1,7 +1,8 @@
 // The GLER models without PyTorch: ModelInfo and its metadata; every arch's state dict against the
 // seed's key listing (data/seed/state_dict_keys.txt) and against what gler_import accepts; images
-// without faces; input checks; the one batched sphere call; what seed_compat changes; dropout in
-// training; load_model. Most cases use tiny backbones (ModelShapes) in f64, so they run in moments.
+// without faces; local's per-face logits; input checks; the one batched sphere call; what
+// seed_compat changes; dropout in training; load_model. Most cases use tiny backbones (ModelShapes)
+// in f64, so they run in moments.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -264,6 +265,37 @@ TEST_CASE("images without faces: finite outputs and gradients, zero attention, z
       }
 }
 
+TEST_CASE("local: face_logits are every slot's fc6 logits, the logits their mean over the real faces") {
+  const ModelShapes shapes = tiny_shapes();
+  const std::vector<std::int64_t> counts{0, 2, 3};
+  for (bool seed : {true, false})
+    for (const ModelInfo& info : every_model(seed)) {
+      CAPTURE(label(info));
+      const std::unique_ptr<GlerModel> m = tiny_model(info);
+      NoGradGuard no_grad;
+      const GlerOutput out = m->forward(tiny_input(info, shapes, counts, 3));
+      if (info.arch != "local") {
+        CHECK_FALSE(out.face_logits.defined());
+        continue;
+      }
+      REQUIRE(out.face_logits.shape() == Shape{3, 3, 3});
+      const std::vector<double> faces = out.face_logits.to_vector<double>(), logits = out.logits.to_vector<double>();
+      const std::vector<double> blank(faces.begin(), faces.begin() + 3);  // image 0, slot 0: empty
+      for (std::size_t b = 0; b < counts.size(); ++b)
+        for (std::size_t k = 0; k < 3; ++k) {
+          double sum = 0;
+          for (std::size_t j = 0; j < 3; ++j) {
+            const double v = faces[(b * 3 + j) * 3 + k];
+            if (static_cast<std::int64_t>(j) < counts[b])
+              sum += v;
+            else
+              CHECK(v == blank[k]);  // every empty slot holds the zero face's logits
+          }
+          CHECK(logits[b * 3 + k] == doctest::Approx(counts[b] == 0 ? 0.0 : sum / static_cast<double>(counts[b])));
+        }
+    }
+}
+
 TEST_CASE("inputs are checked, the errors name the tensor") {
   const ModelShapes shapes = tiny_shapes();
   const ModelInfo info = info_of("attention_a", true);
@@ -468,4 +500,33 @@ TEST_CASE("load_model: a saved model comes back in eval mode with its outputs; o
   std::ofstream(text) << "not a model";
   test::expect_error_naming("not safetensors", {"model.pth", "not a readable safetensors model"},
                             [&] { models::load_model(text, Device::CPU); });
+}
+
+TEST_CASE("local with an L-Softmax fc6: the labels put the margin on the target logit in training (corrected only)") {
+  const ModelShapes shapes = tiny_shapes();
+  const std::vector<std::int64_t> counts{2, 3};
+  for (bool seed : {false, true}) {
+    CAPTURE(seed);
+    const ModelInfo info = test::info_of("local", seed, false, "lsoftmax");
+    const std::unique_ptr<GlerModel> m = tiny_model(info);
+    GlerInput in = tiny_input(info, shapes, counts, 3);
+    NoGradGuard no_grad;
+    m->train();
+    const std::vector<double> plain = m->forward(in).logits.to_vector<double>();
+    in.labels = Tensor::from_vector(std::vector<std::int64_t>{0, 2}, {2});
+    const std::vector<double> margin = m->forward(in).logits.to_vector<double>();
+    m->eval();
+    const std::vector<double> eval = m->forward(in).logits.to_vector<double>();
+    CHECK(eval == plain);  // eval mode: x·W, whatever the labels
+    for (std::size_t b = 0; b < 2; ++b)
+      for (std::size_t k = 0; k < 3; ++k) {
+        const bool target = static_cast<std::int64_t>(k) == in.labels.to_vector<std::int64_t>()[b];
+        CAPTURE(b);
+        CAPTURE(k);
+        if (seed || !target)
+          CHECK(margin[b * 3 + k] == doctest::Approx(plain[b * 3 + k]).epsilon(1e-12));  // the seed's margin is dead
+        else
+          CHECK(margin[b * 3 + k] < plain[b * 3 + k]);  // ψ(θ) <= cos θ: the margin lowers the target's logit
+      }
+  }
 }
