@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "models/faces/face_layout.h"
+#include "train/data/emotic_dataset.h"  // EmotiC: list_emotic_split
 #include "train/data/name_lists.h"
 
 namespace fs = std::filesystem;
@@ -90,6 +91,7 @@ const char* split_name(Split split) {
 }
 
 std::vector<Example> list_split(const DatasetOptions& options, Split split) {
+  if (options.emotic) return list_emotic_split(options, split);  // EmotiC pretraining (emotic_dataset.h)
   const bool seed = options.model.seed_compat;
   switch (split) {
     case Split::train: {

@@ -39,6 +39,13 @@ struct DatasetOptions {
   // with (default: gler_faces' defaults: seed alignment, 20 px, JPEG crops, each face its own feature).
   std::filesystem::path mtcnn_weights;
   models::faces::FaceOutputSettings face_settings;
+  // EmotiC pretraining (SEED_SPEC §5; emotic_dataset.h): root holds
+  // emotic/{train,val}_annotations.npz (1-D arrays image, folder: unicode; valence: numbers) and the images they name, root/emotic/<folder>/<image>. list_split(train | val) then
+  // gives the npz's entries in file order, labelled by the seed's valence bins (Split::eval is an
+  // error), and prepare_example the seed's EmotiC transform (skimage Rescale(224), RandomCrop(224),
+  // [0, 1] values, no normalisation, no flip, in training and validation alike; `augment` has no
+  // effect) for the global arch only.
+  bool emotic = false;
 };
 
 struct Example {

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "io/preprocess.h"
 #include "train/data/augment.h"
+#include "train/data/emotic_dataset.h"  // EmotiC: prepare_emotic_example
 
 namespace gler::train {
 namespace {
@@ -17,6 +18,7 @@ std::string skip_reason(const Example& example, const Error& e) {
 
 PreparedExample prepare_example(const Example& example, const DatasetOptions& options, FaceCache& cache,
                                 std::uint64_t augment_seed) {
+  if (options.emotic) return prepare_emotic_example(example, options, augment_seed);  // EmotiC pretraining (emotic_dataset.h)
   const models::ModelInfo& model = options.model;
   PreparedExample prepared;
   io::Image decoded;
