@@ -14,7 +14,7 @@
 
 namespace {
 
-const char* kUsage = R"(gler_synth --out DIR [--train N] [--val N] [--seed S] [--max-faces-per-image K]
+const char* kUsage = R"(gler_synth --out DIR [--train N] [--val N] [--seed S] [--max-faces-per-image K] [--faceless P]
            [--align seed|sphereface] [--device cpu|cuda[:N]] [--weights FILE] [--progress | --no-progress]
 
 Draws group photos of cartoon faces whose mouths show their expression (smile: Positive, straight:
@@ -29,6 +29,8 @@ The same arguments give the same bytes.
 --train N, --val N        photos per split (default 300 and 150), shared evenly among the classes
 --seed S                  random seed, a non-negative integer (default 0)
 --max-faces-per-image K   at most K faces per photo (default 20, 1 to 100)
+--faceless P              the probability that a Neutral photo has no faces (default 0.15; 0: every
+                          photo shows faces, for models that see only faces)
 --align MODE              seed: the seed's eye-based 112x96 crops (default); sphereface: 96x112
 --device DEV              where O-Net computes the face features: cpu, cuda or cuda:N (default:
                           cuda:0 when present, else cpu)
@@ -57,7 +59,7 @@ std::uint64_t seed_option(const gler::cli::Args& args) {
 
 int run(int argc, char** argv) {
   using namespace gler;
-  const cli::Args args(argc, argv, {"--out", "--train", "--val", "--seed", "--max-faces-per-image", "--align", "--device", "--weights"},
+  const cli::Args args(argc, argv, {"--out", "--train", "--val", "--seed", "--max-faces-per-image", "--faceless", "--align", "--device", "--weights"},
                        {"--progress", "--no-progress"});
   GLER_CHECK(args.positional().empty(), "unexpected argument '" << args.positional().front() << "' (see --help)");
   GLER_CHECK(!(args.has("--progress") && args.has("--no-progress")), "--progress and --no-progress exclude each other");
@@ -68,6 +70,9 @@ int run(int argc, char** argv) {
   options.train = count_option(args, "--train", 300, 0, kMostImages);
   options.val = count_option(args, "--val", 150, 0, kMostImages);
   options.max_faces = count_option(args, "--max-faces-per-image", 20, 1, synth::kMaxFacesPerImage);
+  options.faceless = args.get_double("--faceless", 0.15);
+  GLER_CHECK(options.faceless >= 0 && options.faceless <= 1,
+             "--faceless must be a probability from 0 to 1, got " << args.get("--faceless", ""));
   options.seed = seed_option(args);
   const std::string align = args.get("--align", "seed");
   GLER_CHECK(align == "seed" || align == "sphereface", "--align must be seed or sphereface, got '" << align << "'");

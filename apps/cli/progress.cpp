@@ -57,6 +57,13 @@ void ProgressBar::advance(const std::vector<long long>& deltas) {
   draw_locked(done_ == total_);
 }
 
+void ProgressBar::advance_by(std::size_t items, std::string note) {
+  std::lock_guard lock(mutex_);
+  done_ += items;
+  note_ = std::move(note);
+  draw_locked(done_ >= total_);
+}
+
 void ProgressBar::print_line(const std::string& line) {
   std::lock_guard lock(mutex_);
   clear_locked();
@@ -103,9 +110,11 @@ void ProgressBar::draw_locked(bool force) {
     const double rate = static_cast<double>(done_) / elapsed;
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", rate);
-    line << "  " << buf << ' ' << rate_unit_ << "  ETA " << format_duration(static_cast<double>(total_ - done_) / rate);
+    const double left = done_ < total_ ? static_cast<double>(total_ - done_) : 0.0;
+    line << "  " << buf << ' ' << rate_unit_ << "  ETA " << format_duration(left / rate);
   }
   for (std::size_t i = 0; i < names_.size(); ++i) line << "  " << names_[i] << ' ' << counts_[i];
+  if (!note_.empty()) line << "  " << note_;
   const std::string text = line.str();
   // Pad over the remains of a longer previous line instead of clearing first (no flicker).
   out_ << '\r' << text;

@@ -28,6 +28,9 @@ class ProgressBar {
 
   // One more item done; deltas add to the counters (fewer deltas than counters is fine).
   void advance(const std::vector<long long>& deltas = {});
+  // `items` more done at once (a batch), and `note` shown after the counters (gler_train: the
+  // running loss and accuracy).
+  void advance_by(std::size_t items, std::string note);
   // Prints `line` (no newline needed) on a line of its own.
   void print_line(const std::string& line);
   // Clears the bar for good; later calls draw nothing.
@@ -44,6 +47,7 @@ class ProgressBar {
   const std::string unit_, rate_unit_;
   const std::vector<std::string> names_;
   std::vector<long long> counts_;
+  std::string note_;
   bool draw_;
   std::ostream& out_;
   mutable std::mutex mutex_;

@@ -66,6 +66,7 @@ json::Value manifest(const SynthOptions& options, json::Array images, bool compl
   v.set("train", options.train);
   v.set("val", options.val);
   v.set("max_faces_per_image", options.max_faces);
+  v.set("faceless", options.faceless);
   v.set("align", faces::align_mode_name(options.align));
   v.set("photo_jpeg_quality", kPhotoJpegQuality);
   v.set("face_score", kSynthScore);
@@ -110,7 +111,7 @@ void prepare(const SynthOptions& options, const std::vector<SynthImage>& plan) {
 json::Value write_image(const SynthOptions& options, const SynthImage& image, const faces::MtcnnDetector& detector,
                         const faces::FaceOutputSettings& settings) {
   SynthRandom random(options.seed, image.stream());
-  const Scene scene = make_scene(random, image.label, options.max_faces);
+  const Scene scene = make_scene(random, image.label, options.max_faces, options.faceless);
   const fs::path photo = options.out / "emotiw" / image.relative();
   const std::vector<std::uint8_t> jpeg = io::encode_jpeg(scene.image, kPhotoJpegQuality);
   make_folder(photo.parent_path());
@@ -171,6 +172,8 @@ void write_list(const fs::path& out, const std::string& name, const std::vector<
 
 SynthSummary write_synth_dataset(const SynthOptions& options, const faces::MtcnnDetector& detector,
                                  const std::function<void(std::size_t faces)>& on_image) {
+  GLER_CHECK(options.faceless >= 0 && options.faceless <= 1,
+             "--faceless must be a probability from 0 to 1, got " << options.faceless);
   GLER_CHECK(options.max_faces >= 1 && options.max_faces <= kMaxFacesPerImage,
              "--max-faces-per-image must be from 1 to " << kMaxFacesPerImage << ", got " << options.max_faces);
   GLER_CHECK(options.train + options.val > 0, "nothing to write: --train and --val are both 0");

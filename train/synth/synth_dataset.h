@@ -27,7 +27,8 @@ struct SynthOptions {
   std::filesystem::path out;
   int train = 300, val = 150;
   std::uint64_t seed = 0;
-  int max_faces = 20;  // per image, 1..kMaxFacesPerImage
+  int max_faces = 20;     // per image, 1..kMaxFacesPerImage
+  double faceless = 0.15;  // the probability that a Neutral photo has no faces, in [0, 1]
   models::faces::AlignMode align = models::faces::AlignMode::seed;
 };
 

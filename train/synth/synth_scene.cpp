@@ -13,9 +13,10 @@ namespace {
 constexpr int kNeutralLabel = 1;
 
 // Mostly small groups, some crowds: 1..6 faces with probability 0.7, else 7..max; Neutral photos
-// have no faces with probability 0.15.
-int face_count(SynthRandom& random, int label, int max_faces) {
-  if (label == kNeutralLabel && random.chance(0.15)) return 0;
+// have no faces with probability `faceless`. The draw is made whatever `faceless` is, so the other
+// photos do not depend on it.
+int face_count(SynthRandom& random, int label, int max_faces, double faceless) {
+  if (label == kNeutralLabel && random.chance(faceless)) return 0;
   const int small = std::min(6, max_faces);
   if (max_faces <= small || random.chance(0.7)) return random.integer(1, small);
   return random.integer(small + 1, max_faces);
@@ -81,13 +82,13 @@ std::optional<int> label_of(const std::vector<Expression>& expressions) {
   return std::nullopt;
 }
 
-Scene make_scene(SynthRandom& random, int label, int max_faces) {
+Scene make_scene(SynthRandom& random, int label, int max_faces, double faceless) {
   GLER_CHECK(max_faces >= 1, "max faces per image must be at least 1, got " << max_faces);
   Scene scene;
   const int width = random.integer(kMinImageSide, kMaxImageSide), height = random.integer(kMinImageSide, kMaxImageSide);
   scene.image = io::Image(width, height, 3);
   scene.background = paint_background(scene.image, random);
-  const std::vector<Placed> heads = place_heads(random, width, height, face_count(random, label, max_faces));
+  const std::vector<Placed> heads = place_heads(random, width, height, face_count(random, label, max_faces, faceless));
   // The first head always fits (the picture is at least twice its reach), so a label that needs
   // faces gets some.
   const std::vector<Expression> expressions = expressions_for_label(random, label, static_cast<int>(heads.size()));

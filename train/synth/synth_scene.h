@@ -43,6 +43,7 @@ std::vector<Expression> expressions_for_label(SynthRandom& random, int label, in
 std::optional<int> label_of(const std::vector<Expression>& expressions);
 
 // A photo labelled `label` (0 Negative, 1 Neutral, 2 Positive) with at most `max_faces` faces (>= 1).
-Scene make_scene(SynthRandom& random, int label, int max_faces);
+// A Neutral photo has no faces with probability `faceless` (gler_synth's default 0.15).
+Scene make_scene(SynthRandom& random, int label, int max_faces, double faceless = 0.15);
 
 }  // namespace gler::synth

@@ -1,0 +1,46 @@
+#include "train/trainer/losses.h"
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "layers/cross_entropy.h"
+
+namespace gler::train {
+
+Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tensor& labels,
+                     const std::vector<std::int64_t>& face_counts, bool seed_compat) {
+  if (loss != LossKind::face_ce) return layers::cross_entropy(output.logits, labels);
+  const Tensor& x = output.face_logits;
+  GLER_CHECK(x.defined() && x.ndim() == 3, "face_ce needs the local model's per-face logits");
+  const std::int64_t batch = x.size(0), slots = x.size(1);
+  GLER_CHECK(static_cast<std::int64_t>(face_counts.size()) == batch && labels.numel() == batch,
+             "face_ce: " << face_counts.size() << " face counts and " << labels.numel() << " labels for a batch of "
+                         << batch);
+  std::int64_t real = 0;
+  for (const std::int64_t n : face_counts) real += n;
+  const std::int64_t samples = seed_compat ? batch * slots : real;
+  // -mean log p(label) over the samples: a weighted sum of every slot's log-probability of its
+  // image's label, weight 1/samples on a sample and 0 elsewhere.
+  const std::vector<std::int64_t> label = labels.to(Device::CPU).to_vector<std::int64_t>();
+  std::vector<std::int64_t> slot_labels(static_cast<std::size_t>(batch * slots));
+  std::vector<double> weights(static_cast<std::size_t>(batch * slots), 0.0);
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t s = 0; s < slots; ++s) {
+      const std::size_t i = static_cast<std::size_t>(b * slots + s);
+      slot_labels[i] = label[static_cast<std::size_t>(b)];
+      if (seed_compat || s < face_counts[static_cast<std::size_t>(b)]) weights[i] = 1.0 / static_cast<double>(samples);
+    }
+  const Tensor picked = ops::gather(ops::log_softmax(x, 2),
+                                    Tensor::from_vector(slot_labels, {batch, slots}).to(x.device()), 2);
+  const Tensor w = Tensor::from_vector(weights, {batch, slots}).to(x.dtype()).to(x.device());
+  return ops::neg(ops::sum_all(ops::mul(picked, w)));
+}
+
+std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels) {
+  const std::vector<std::int64_t> predicted = ops::argmax(logits, 1).to(Device::CPU).to_vector<std::int64_t>();
+  const std::vector<std::int64_t> label = labels.to(Device::CPU).to_vector<std::int64_t>();
+  std::int64_t correct = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == label[i];
+  return correct;
+}
+
+}  // namespace gler::train

@@ -1,0 +1,22 @@
+// The training losses of the configs (LossKind), from a model's output and the batch's labels.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "models/gler/gler_model.h"
+#include "train/trainer/train_config.h"
+
+namespace gler::train {
+
+// ce and lsoftmax: cross-entropy of the image logits (lsoftmax's margin is in the logits the
+// model computed with the labels). face_ce (local): every face slot a sample labelled with its
+// image's label, the mean over the batch's real faces; seed_compat: over all slots, the empty ones
+// (the network's output for a zero face) included, as the seed's Local was trained (SEED_SPEC
+// §4.4). A batch without real faces gives a zero loss (and zero gradients).
+Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tensor& labels,
+                     const std::vector<std::int64_t>& face_counts, bool seed_compat);
+
+// Images of the batch whose first arg-max logit is their label.
+std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels);
+
+}  // namespace gler::train
