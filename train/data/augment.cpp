@@ -69,4 +69,24 @@ void augmented_global_tensor(const io::Image& decoded, const GlobalAugmentation&
   for (std::size_t row = 0; row < 3 * side; ++row) std::reverse(dst + row * side, dst + (row + 1) * side);
 }
 
+void center_crop_global_tensor(const io::Image& decoded, bool seed_compat, float* dst) {
+  constexpr int kResize = 256, kCrop = io::kGlobalImageSize;
+  const int w = decoded.width, h = decoded.height;
+  int ow = w, oh = h;
+  if (std::min(w, h) != kResize) {
+    // int(size * long / short) in double, as Python computes it.
+    if (w < h) {
+      ow = kResize;
+      oh = static_cast<int>(static_cast<double>(kResize) * h / w);
+    } else {
+      oh = kResize;
+      ow = static_cast<int>(static_cast<double>(kResize) * w / h);
+    }
+  }
+  const io::Image resized = ow == w && oh == h ? decoded : io::resize_pillow(decoded, ow, oh);
+  const auto offset = [](int side) { return static_cast<int>(std::nearbyint((side - kCrop) / 2.0)); };  // half to even
+  const int top = offset(oh), left = offset(ow);
+  io::global_image_tensor(io::crop_pillow(resized, left, top, left + kCrop, top + kCrop), seed_compat, dst);
+}
+
 }  // namespace gler::train

@@ -1,6 +1,7 @@
 // The seed's training-time augmentation of the global arch (SEED_SPEC §2.1): torchvision 0.2.1's
 // RandomResizedCrop(224) then RandomHorizontalFlip(), then ToTensor and Normalize as
-// io::global_image_tensor, drawn from gler's generator instead of Python's `random`.
+// io::global_image_tensor, drawn from gler's generator instead of Python's `random`; and the
+// validation transform that goes with it, Resize(256) then CenterCrop(224).
 #pragma once
 #include "core/init.h"
 #include "io/image.h"
@@ -32,5 +33,11 @@ GlobalAugmentation draw_global_augmentation(int width, int height, Generator& ge
 // commutes with ToTensor and Normalize), normalised as io::global_image_tensor normalises (the
 // seed's greyscale quirk included), written as [3, 224, 224] float32 to dst.
 void augmented_global_tensor(const io::Image& decoded, const GlobalAugmentation& augmentation, bool seed_compat, float* dst);
+
+// The seed's validation transform of the global arch: Resize(256), the shorter side to 256 and the
+// longer to int(256·long/short) (torchvision 0.2.1's arithmetic; an image whose shorter side is 256
+// is left as it is), Pillow BILINEAR, then CenterCrop(224) at round((side − 224)/2) (Python's
+// half-to-even round), normalised and written as augmented_global_tensor writes.
+void center_crop_global_tensor(const io::Image& decoded, bool seed_compat, float* dst);
 
 }  // namespace gler::train

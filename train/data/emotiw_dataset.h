@@ -34,6 +34,9 @@ struct DatasetOptions {
   // RandomHorizontalFlip (SEED_SPEC §2.1, augment.h). Off, and for every other arch (the seed
   // augments nothing else): Resize((224, 224)) as gler_infer.
   bool augment = false;
+  // The seed's validation transform of the global arch trained with `augment`: Resize(256) then
+  // CenterCrop(224) (augment.h) instead of Resize((224, 224)).
+  bool center_crop = false;
   // For images whose face cache entry is missing: the MTCNN weights (empty: the bundled
   // data/mtcnn/mtcnn.safetensors, as gler_faces) and the settings it detects, aligns and writes
   // with (default: gler_faces' defaults: seed alignment, 20 px, JPEG crops, each face its own feature).

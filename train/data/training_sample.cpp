@@ -38,6 +38,8 @@ PreparedExample prepare_example(const Example& example, const DatasetOptions& op
       Generator gen(augment_seed);
       augmented_global_tensor(decoded, draw_global_augmentation(decoded.width, decoded.height, gen), model.seed_compat,
                               s.global.data());
+    } else if (options.center_crop && model.arch == "global") {
+      center_crop_global_tensor(decoded, model.seed_compat, s.global.data());
     } else {
       io::global_image_tensor(decoded, model.seed_compat, s.global.data());
     }

@@ -141,6 +141,7 @@ class Run {
     GLER_CHECK(!dataset.emotic || !o_.full_dataset, "--full-dataset: EmotiC has no FullDataset split");
     DatasetOptions train_set = dataset;
     train_set.augment = config.augment;
+    dataset.center_crop = config.augment;  // the seed validates an augmented global model on centre crops
     std::vector<Example> train_examples = list_split(train_set, Split::train);
     std::vector<Example> val_examples = list_split(dataset, Split::val);
     GLER_CHECK(!train_examples.empty(), o_.data.string() << ": the training split has no images");
@@ -169,11 +170,11 @@ class Run {
       pos_ = std::move(loaded.position);
       observer_.message("resuming at epoch " + std::to_string(pos_.epoch + 1) + ", batch " +
                         std::to_string(pos_.next_batch + 1));
-    } else {
-      json::Value run_json = json::parse(run);
-      run_json.set("epochs", epochs_);
-      io::write_text_atomic(o_.out / "config.json", json::dump(run_json, 1) + "\n");
     }
+    // Rewritten on --resume too: more --epochs extend the run.
+    json::Value run_json = json::parse(run);
+    run_json.set("epochs", epochs_);
+    io::write_text_atomic(o_.out / "config.json", json::dump(run_json, 1) + "\n");
 
     TrainResult result;
     for (; pos_.epoch < epochs_; ++pos_.epoch, pos_.next_batch = 0) {

@@ -152,7 +152,7 @@ void check_same_run(const fs::path& a, const fs::path& b) {
 
 }  // namespace
 
-TEST_CASE("every config in configs/ starts training on a gler_synth dataset") {
+TEST_CASE("every config in configs/ starts training on a gler_synth dataset, some in the seed's semantics too") {
   std::vector<fs::path> configs;
   for (const auto& e : fs::directory_iterator(std::string(GLER_SOURCE_DIR) + "/configs"))
     if (e.path().extension() == ".json") configs.push_back(e.path());
@@ -176,6 +176,18 @@ TEST_CASE("every config in configs/ starts training on a gler_synth dataset") {
     CHECK(r.has("stopped after 1 steps"));
     CHECK(fs::exists(run / "checkpoint.safetensors"));
     fs::remove_all(run);  // full-size checkpoints are large
+  }
+  // The seed's semantics on the paths that differ: the per-face loss over every slot, A's score
+  // reshape with detached weights, the frozen DenseNet's BatchNorms in train mode.
+  for (const std::string name : {"local", "attention_a", "average"}) {
+    CAPTURE(name);
+    const fs::path run = kTmp / ("smoke_seed_" + name);
+    const test::CliRun r = test::train_cli("--config " + test::config_path(name) + " --data " + dataset().string() +
+                                           " --out " + run.string() + " --seed-compat --no-init --max-steps 1 --batch 2 --workers 1");
+    CHECK_MESSAGE(r.status == 0, r.out);
+    CHECK(r.has("stopped after 1 steps"));
+    CHECK(json::parse_file((run / "config.json").string()).at("config").at("seed_compat").as_bool());
+    fs::remove_all(run);
   }
 }
 

@@ -1,7 +1,8 @@
 // The whole trainer end to end on CPU: gler_synth writes a synthetic EmotiW dataset, gler_train
 // trains the tiny config on it from scratch, and the best model must reach 90% validation
 // accuracy; gler_infer then reads best.safetensors with no conversion, and its labels on the
-// validation photos (from the same face cache) agree with the accuracy the trainer measured.
+// validation photos (from the same face cache) agree with the accuracy the trainer measured, and
+// so does gler_ensemble on the validation outputs the run wrote.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -23,7 +24,7 @@ const fs::path& kTmp = kScratch.path();
 constexpr const char* kTinyConfig = "tiny_local";
 }  // namespace
 
-TEST_CASE("gler_synth + gler_train (tiny config) reach 90% validation accuracy; gler_infer reads the model") {
+TEST_CASE("gler_synth + gler_train (tiny config) reach 90% validation accuracy; gler_infer and gler_ensemble read what it wrote") {
   const fs::path data = kTmp / "data", run = kTmp / "run";
   // Every photo shows faces (--faceless 0): the tiny config is a Local model, which sees only faces
   // and gives a faceless photo zero logits (SEED_SPEC §4.4), so it could not learn that those are Neutral.
@@ -63,4 +64,13 @@ TEST_CASE("gler_synth + gler_train (tiny config) reach 90% validation accuracy; 
   }
   REQUIRE(seen == val.size());
   CHECK(static_cast<double>(correct) / static_cast<double>(seen) == doctest::Approx(best).epsilon(1e-9));
+
+  // gler_ensemble reads the run's validation outputs as they are: one model, the same accuracy.
+  const test::CliRun ensemble =
+      test::run_cli(test::tool("gler_ensemble") + " --inputs " + (run / "val_outputs.json").string() + " --labels " +
+                    (run / "val_labels.csv").string() + " --mode mean");
+  REQUIRE_MESSAGE(ensemble.status == 0, ensemble.out);
+  const std::size_t at = ensemble.out.find("accuracy: ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(ensemble.out.substr(at + 10)) == doctest::Approx(best).epsilon(1e-9));
 }

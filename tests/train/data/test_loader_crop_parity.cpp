@@ -1,7 +1,8 @@
 // The seed's global training augmentation against torchvision on PIL: for fixed crop boxes,
 // crop + Pillow BILINEAR resize to 224x224 (+ hflip) + ToTensor + Normalize equals
 // torchvision.transforms.functional.resized_crop (+ hflip) within 1e-6, for RGB and greyscale
-// photos (seed mode: torchvision 0.2.1's Normalize of one channel with the red constants).
+// photos (seed mode: torchvision 0.2.1's Normalize of one channel with the red constants); and the
+// validation transform Resize(256) + CenterCrop(224) equals torchvision's.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -103,5 +104,37 @@ for name, image, seed in [('rgb', 'rgb', False), ('rgb_seed', 'rgb', True), ('gr
       for (std::size_t i = 0; i < values; ++i) worst = std::max(worst, static_cast<double>(std::abs(ours[i] - expected[k * values + i])));
       CHECK(worst <= 1e-6);
     }
+  }
+}
+
+TEST_CASE("Resize(256) + CenterCrop(224), the global arch's validation transform, equals torchvision's on PIL") {
+  if (!test::python_has("torch, torchvision, PIL")) {
+    std::printf("skipped: torchvision not found (%s cannot import torch, torchvision, PIL)\n", GLER_PYTHON);
+    std::exit(77);
+  }
+  // Upscaled, downscaled, a shorter side already 256 (no resize), and offsets of half a pixel
+  // ((257 - 224) / 2 = 16.5 and (291 - 224) / 2 = 33.5: Python rounds them to 16 and 34).
+  const std::vector<io::Image> images = {test::pattern_image(97, 73, 3, 21), test::pattern_image(513, 301, 3, 22),
+                                         test::pattern_image(256, 400, 3, 23), test::pattern_image(291, 257, 3, 24),
+                                         test::pattern_image(80, 61, 1, 25)};
+  test::TorchRef ref;
+  for (std::size_t k = 0; k < images.size(); ++k) ref.put("image" + std::to_string(k), image_tensor(images[k]));
+  ref.run("from PIL import Image\n"
+          "import torchvision.transforms as T\n"
+          "mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]\n"
+          "for k in range(" + std::to_string(images.size()) + "):\n"
+          "    a = load('image%d' % k).numpy()\n"
+          "    img = Image.fromarray(a[:, :, 0], 'L').convert('RGB') if a.shape[2] == 1 else Image.fromarray(a, 'RGB')\n"
+          "    t = T.ToTensor()(T.CenterCrop(224)(T.Resize(256)(img)))\n"
+          "    save('out%d' % k, T.Normalize(mean, std)(t))\n");
+  for (std::size_t k = 0; k < images.size(); ++k) {
+    CAPTURE(k);
+    const std::vector<float> expected = ref.get("out" + std::to_string(k)).to_vector<float>();
+    std::vector<float> ours(3 * 224 * 224);
+    center_crop_global_tensor(images[k], false, ours.data());
+    REQUIRE(expected.size() == ours.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(ours[i] - expected[i])));
+    CHECK(worst <= 1e-6);
   }
 }
