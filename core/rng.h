@@ -60,4 +60,13 @@ GLER_HD inline double normal_at(std::uint64_t seed, std::uint64_t offset, std::u
   return (lane & 1u) ? radius * sin(angle) : radius * cos(angle);
 }
 
+// One SplitMix64 step from state x (Steele et al., OOPSLA'14): a bijection on 64 bits that scatters
+// nearby inputs, used to derive unrelated Philox keys from nearby (seed, stream) pairs.
+GLER_HD inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
 }  // namespace gler::rng

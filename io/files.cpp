@@ -75,4 +75,16 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
   write_bytes_atomic(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
+void make_folders(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  GLER_CHECK(!ec, dir.string() << ": cannot create the folder (" << ec.message() << ")");
+}
+
+void remove_if_exists(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  GLER_CHECK(!ec, file.string() << ": cannot remove it (" << ec.message() << ")");
+}
+
 }  // namespace gler::io

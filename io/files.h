@@ -21,6 +21,10 @@ std::vector<std::filesystem::path> list_images(const std::filesystem::path& dir)
 // The whole file; throws gler::Error naming `path` when it cannot be read.
 std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path);
 
+// create_directories and remove, throwing gler::Error naming the path and the reason.
+void make_folders(const std::filesystem::path& dir);
+void remove_if_exists(const std::filesystem::path& file);
+
 // Writes to a temporary file beside `path`, then renames it over `path`: readers see either the
 // old file or the complete new one, never a part. The folder must exist.
 void write_bytes_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);

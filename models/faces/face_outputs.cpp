@@ -20,17 +20,7 @@ std::string relative_to_json(const FaceOutputPaths& paths, const fs::path& file)
 }
 
 void make_parent(const fs::path& file) {
-  const fs::path dir = file.parent_path();
-  if (dir.empty()) return;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  GLER_CHECK(!ec, dir.string() << ": cannot create the folder (" << ec.message() << ")");
-}
-
-void remove_file(const fs::path& file) {
-  std::error_code ec;
-  fs::remove(file, ec);
-  GLER_CHECK(!ec, file.string() << ": cannot remove the old output (" << ec.message() << ")");
+  if (!file.parent_path().empty()) io::make_folders(file.parent_path());
 }
 
 // Crops first..., as long as they exist: what a previous run with more faces left behind.
@@ -38,7 +28,7 @@ void remove_crops_from(const FaceOutputPaths& paths, CropFormat format, std::siz
   for (std::size_t i = first;; ++i) {
     const fs::path crop = crop_path(paths, format, i);
     if (!fs::exists(crop)) break;
-    remove_file(crop);
+    io::remove_if_exists(crop);
   }
 }
 
@@ -100,7 +90,7 @@ void write_face_outputs(const FaceRecord& record, const FaceOutputPaths& paths, 
   // No crops for faces is the seed alignment's whole-image skip (models/faces/align.h).
   GLER_CHECK(!crops || record.crops.size() == n || record.crops.empty(),
              record.image << ": " << record.crops.size() << " crops for " << n << " faces");
-  remove_file(paths.json);  // from here until the new JSON lands, the image reads as not done
+  io::remove_if_exists(paths.json);  // from here until the new JSON lands, the image reads as not done
 
   std::vector<std::string> crop_names(n);
   if (crops) {
@@ -157,9 +147,9 @@ void write_face_outputs(const FaceRecord& record, const FaceOutputPaths& paths, 
 
 void write_face_error(const std::string& image, const std::string& message, const FaceOutputPaths& paths,
                       const FaceOutputSettings& settings) {
-  remove_file(paths.json);
-  remove_file(paths.features);
-  if (!paths.coordinates.empty()) remove_file(paths.coordinates);
+  io::remove_if_exists(paths.json);
+  io::remove_if_exists(paths.features);
+  if (!paths.coordinates.empty()) io::remove_if_exists(paths.coordinates);
   remove_crops_from(paths, settings.crop_format, 0);
   json::Value v;
   v.set("image", image);

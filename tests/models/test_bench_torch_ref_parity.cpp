@@ -9,6 +9,7 @@
 #include <string>
 
 #include "io/json.h"
+#include "tests/support/python_modules.h"
 #include "tests/support/run_cli.h"
 
 using gler::test::run_cli;
@@ -42,10 +43,7 @@ void check_timing_fields(const gler::json::Value& v) {
 }  // namespace
 
 TEST_CASE("torch_ref.py times PyTorch and counts the FLOPs gler_bench counts") {
-  if (run_cli(std::string(GLER_PYTHON) + " -c 'import torch, torchvision'").status != 0) {
-    std::puts("skipped: no torch / torchvision for " GLER_PYTHON);
-    std::exit(77);
-  }
+  gler::test::require_torch("torch, torchvision");
   struct Case {
     const char* torch;
     const char* gler;

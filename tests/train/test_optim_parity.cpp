@@ -20,7 +20,7 @@
 #include "tests/support/tensors.h"
 #include "tests/support/torch_ref.h"
 #include "tests/train/set_grad.h"
-#include "tests/train/torch_available.h"
+#include "tests/support/python_modules.h"
 #include "train/optim/adam.h"
 #include "train/optim/sgd.h"
 

@@ -9,11 +9,8 @@
 
 namespace gler::train {
 
-// One SplitMix64 step from state x (Steele et al., OOPSLA'14): a bijection on 64 bits that scatters
-// nearby inputs, so consecutive epochs and positions give unrelated Philox keys.
-std::uint64_t splitmix64(std::uint64_t x);
-
-// key = splitmix64(splitmix64(splitmix64(seed) ^ epoch) ^ stream), epoch as two's complement.
+// key = splitmix64(splitmix64(splitmix64(seed) ^ epoch) ^ stream) (core/rng.h), epoch as two's
+// complement: consecutive epochs and positions give unrelated Philox keys.
 std::uint64_t derive_seed(std::uint64_t seed, std::int64_t epoch, std::uint64_t stream);
 // The epoch's order: stream 2^64 − 1 (no example position reaches it).
 inline std::uint64_t shuffle_seed(std::uint64_t seed, std::int64_t epoch) { return derive_seed(seed, epoch, ~std::uint64_t{0}); }

@@ -25,18 +25,6 @@ constexpr const char* kLabelRule =
     "(frown: Negative, straight: Neutral, smile: Positive) is shown by more faces than either other; "
     "an image without faces is Neutral";
 
-void make_folder(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  GLER_CHECK(!ec, dir.string() << ": cannot create the folder (" << ec.message() << ")");
-}
-
-void remove_if_present(const fs::path& file) {
-  std::error_code ec;
-  fs::remove(file, ec);
-  GLER_CHECK(!ec, file.string() << ": cannot remove the previous run's file (" << ec.message() << ")");
-}
-
 // Removes `dir` and the folders above it, up to `top` (kept), while they are empty.
 void remove_empty_folders(fs::path dir, const fs::path& top) {
   std::error_code ec;
@@ -54,7 +42,7 @@ void remove_image_outputs(const fs::path& out, const fs::path& relative) {
       files.push_back(faces::crop_path(*paths, faces::CropFormat::jpg, i));
   }
   for (const fs::path& file : files) {
-    remove_if_present(file);
+    io::remove_if_exists(file);
     remove_empty_folders(file.parent_path(), out);
   }
 }
@@ -102,7 +90,7 @@ void prepare(const SynthOptions& options, const std::vector<SynthImage>& plan) {
                (options.out / "emotiw").string() << " exists and was not written by gler_synth (no " << kManifestName
                                                  << " beside it): choose another --out");
   }
-  make_folder(options.out);
+  io::make_folders(options.out);
   json::Array images;
   for (const SynthImage& image : plan) images.push_back(image_entry(image));
   io::write_text_atomic(manifest_path, json::dump(manifest(options, std::move(images), false), 1) + "\n");
@@ -114,7 +102,7 @@ json::Value write_image(const SynthOptions& options, const SynthImage& image, co
   const Scene scene = make_scene(random, image.label, options.max_faces, options.faceless);
   const fs::path photo = options.out / "emotiw" / image.relative();
   const std::vector<std::uint8_t> jpeg = io::encode_jpeg(scene.image, kPhotoJpegQuality);
-  make_folder(photo.parent_path());
+  io::make_folders(photo.parent_path());
   io::write_bytes_atomic(photo, jpeg);
 
   // Features and crops come from the photo as gler_faces would read it back.

@@ -5,19 +5,10 @@
 #include "core/error.h"
 
 namespace gler::synth {
-namespace {
 
-// splitmix64's finaliser: nearby (seed, stream) pairs get unrelated Philox keys.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
-
-SynthRandom::SynthRandom(std::uint64_t seed, std::uint64_t stream) : key_(mix(mix(seed) ^ stream)) {}
+// splitmix64 (core/rng.h): nearby (seed, stream) pairs get unrelated Philox keys.
+SynthRandom::SynthRandom(std::uint64_t seed, std::uint64_t stream)
+    : key_(rng::splitmix64(rng::splitmix64(seed) ^ stream)) {}
 
 std::uint32_t SynthRandom::next_u32() {
   if (lane_ == 4) {

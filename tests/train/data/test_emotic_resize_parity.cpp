@@ -16,7 +16,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/torch_ref.h"
 #include "tests/train/data/tiny_emotiw.h"
-#include "tests/train/torch_available.h"
+#include "tests/support/python_modules.h"
 #include "train/data/emotic_dataset.h"
 
 namespace fs = std::filesystem;

@@ -11,6 +11,7 @@
 #include "io/image.h"
 #include "models/faces/face_layout.h"
 #include "models/faces/face_outputs.h"
+#include "tests/support/python_modules.h"
 #include "train/data/emotiw_dataset.h"
 
 namespace gler::test {
@@ -64,11 +65,6 @@ inline void add_cache_entry(const std::filesystem::path& root, const std::string
 inline void write_text_list(const std::filesystem::path& file, const std::vector<std::string>& names) {
   std::ofstream out(file);
   for (const std::string& n : names) out << n << "\n";
-}
-
-inline bool python_has(const char* modules) {
-  const std::string cmd = std::string(GLER_PYTHON) + " -c 'import " + modules + "' >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0;
 }
 
 // ROOT/<file> = pickle.dumps(names, protocol) by /usr/bin/python3; false when it cannot run.

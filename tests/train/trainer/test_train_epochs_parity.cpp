@@ -24,7 +24,7 @@
 #include "models/gler/gler_model.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/torch_ref.h"
-#include "tests/train/torch_available.h"
+#include "tests/support/python_modules.h"
 #include "train/data/loader.h"
 #include "train/report/training_log.h"
 #include "train/synth/synth_dataset.h"
