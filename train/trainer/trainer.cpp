@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -171,6 +172,11 @@ class Run {
       observer_.message("resuming at epoch " + std::to_string(pos_.epoch + 1) + ", batch " +
                         std::to_string(pos_.next_batch + 1));
     }
+    if (o_.resume && fs::exists(o_.out / "skipped.txt")) {
+      std::ifstream in(o_.out / "skipped.txt");
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty() && reported_.insert(line).second) skipped_lines_ += line + "\n";
+    }
     // Rewritten on --resume too: more --epochs extend the run.
     json::Value run_json = json::parse(run);
     run_json.set("epochs", epochs_);
@@ -286,9 +292,17 @@ class Run {
     io::write_text_atomic(o_.out / "val_labels.csv", csv);
   }
 
+  // Each image that cannot be used is named once: on stderr and in RUN/skipped.txt ("path: reason"
+  // per line, kept across --resume).
   void report_skipped(const Batch& batch) {
+    bool added = false;
     for (const std::string& s : batch.skipped)
-      if (reported_.insert(s).second) observer_.message("skipped " + s);
+      if (reported_.insert(s).second) {
+        observer_.message("skipped " + s);
+        skipped_lines_ += s + "\n";
+        added = true;
+      }
+    if (added) io::write_text_atomic(o_.out / "skipped.txt", skipped_lines_);
   }
 
   // The epoch's training batches from pos_.next_batch on. False when the run stops here
@@ -386,6 +400,7 @@ class Run {
   std::unique_ptr<Optimizer> optimizer_;
   RunPosition pos_;
   std::set<std::string> reported_;
+  std::string skipped_lines_;  // skipped.txt
 };
 
 }  // namespace

@@ -7,6 +7,8 @@
 //   best.safetensors     the best epoch's model, what gler_infer and gler_import read
 //   log.jsonl, curves.svg    the epoch records and their plot
 //   confusion.json       the best epoch's validation confusion matrix (at the end)
+//   val_outputs.json, val_labels.csv   the best model's validation logits, for gler_ensemble
+//   skipped.txt          the images that could not be used, each with the reason
 #pragma once
 #include <atomic>
 #include <cstdint>

@@ -307,3 +307,22 @@ TEST_CASE("a NaN or infinite loss stops the run with exit 2 and leaves the last 
   // Whatever epochs finished before are in the checkpoint; the diverged one is not.
   if (fs::exists(run / "checkpoint.safetensors")) CHECK(log_lines(run) >= 1);
 }
+
+TEST_CASE("an image that cannot be decoded is skipped, named once in skipped.txt and counted in the log") {
+  const fs::path data = kTmp / "data_with_corrupt";
+  if (!fs::exists(data)) fs::copy(dataset(), data, fs::copy_options::recursive);
+  const fs::path bad = data / "emotiw" / "train" / "Positive" / "pos_1.jpg";
+  REQUIRE(fs::exists(bad));
+  std::ofstream(bad, std::ios::binary | std::ios::trunc) << "not a jpeg";
+  const fs::path run = kTmp / "corrupt_run";
+  const test::CliRun r = test::train_cli("--config " + test::config_path("tiny_local") + " --data " + data.string() +
+                                         " --out " + run.string() + " --epochs 2 --batch 4 --no-init");
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  const std::string listed = test::slurp(run / "skipped.txt");
+  CHECK(listed.find(bad.string() + ": ") == 0);
+  CHECK(std::count(listed.begin(), listed.end(), '\n') == 1);  // once, though both epochs met it
+  for (const train::EpochRecord& e : train::read_training_log(run / "log.jsonl")) {
+    CHECK(e.skipped == 1);
+    CHECK(e.train_images == 23);
+  }
+}
