@@ -16,7 +16,7 @@ namespace {
 
 const char* kUsage = R"(gler_import SRC [--arch ARCH] -o DST.safetensors
 gler_import --list SRC
-gler_import --init ARCH [--seed S] [--seed-compat] [--emotic] [--local-head linear|lsoftmax]
+gler_import --init ARCH [--seed S] [--seed-compat] [--emotic] [--local-head linear|lsoftmax|asoftmax]
             [--max-faces N] -o DST.safetensors
 
 Converts a published checkpoint to gler's native safetensors format, or lists its tensors

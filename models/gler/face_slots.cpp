@@ -67,4 +67,10 @@ Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<st
   return to_slots(out, counts, faces.size(1));
 }
 
+layers::AngleOutputs encode_faces_angle(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts) {
+  const layers::AngleOutputs out = sphere.forward(real_faces_and_blank(faces, counts)).angle;
+  GLER_CHECK(out.cos_theta.defined(), "encode_faces_angle needs a sphere20a with an A-Softmax fc6");
+  return {to_slots(out.cos_theta, counts, faces.size(1)), to_slots(out.phi_theta, counts, faces.size(1))};
+}
+
 }  // namespace gler::models

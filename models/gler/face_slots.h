@@ -29,5 +29,7 @@ Tensor mean_over_faces(const Tensor& x, const std::vector<std::int64_t>& counts)
 // only fills empty slots).
 Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts,
                     const Tensor& labels = Tensor());
+// The same for an A-Softmax fc6: ‖x‖cos θ and ‖x‖ψ(θ) of every slot, [B, F, classes] each.
+layers::AngleOutputs encode_faces_angle(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts);
 
 }  // namespace gler::models

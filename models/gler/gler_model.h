@@ -27,7 +27,9 @@ struct ModelInfo {
   // the seed's checkpoints give the seed's outputs. 0: the corrected method (models gler trains).
   bool seed_compat = false;
   bool emotic = false;                // attention_b/c: full DenseNet with a 2208->256 classifier (no global_fc_main)
-  std::string local_head = "linear";  // local: fc6 "linear" (Linear(512,3)) or "lsoftmax" (x·W, W [512,3])
+  // local: fc6 "linear" (Linear(512,3)), "lsoftmax" (x·W, W [512,3]) or "asoftmax" (SphereFace's
+  // AngleLinear(512,3), m 4: the face logits ‖x‖cos θ; not among the paper's models)
+  std::string local_head = "linear";
   int max_faces = 15;                 // face slots per image; faces past it are dropped (MTCNN order)
 
   bool uses_image() const { return arch != "local" && arch != "default"; }
@@ -47,7 +49,7 @@ struct ModelInfo {
   static ModelInfo from_metadata(const std::map<std::string, std::string>& metadata);
   std::map<std::string, std::string> to_metadata() const;
   // Throws unless this names a model: one of the six archs, emotic only for attention_b/c, local_head
-  // linear or lsoftmax, max_faces >= 1. from_metadata and make_model call it.
+  // linear, lsoftmax or asoftmax, max_faces >= 1. from_metadata and make_model call it.
   void check() const;
 };
 
@@ -77,6 +79,9 @@ struct GlerOutput {
   // local: [B, F, 3] every slot's fc6 logits (empty slots: the zero face's, as the seed's network
   // gives them); logits is their mean over the real slots. Undefined for other archs.
   Tensor face_logits{};
+  // local with an A-Softmax fc6: [B, F, 3] every slot's ‖x‖ψ(θ), the margin scores A-Softmax's
+  // loss mixes into the target logit (face_logits holds ‖x‖cos θ). Undefined otherwise.
+  Tensor face_phi{};
 };
 
 class GlerModel : public Module {

@@ -19,13 +19,19 @@ std::string child_name(const Module& parent, const Module& child) {
   GLER_FAIL("child_name: the module is not a child of its parent");
 }
 
+SphereHead head_of(const std::string& local_head) {
+  if (local_head == "lsoftmax") return SphereHead::lsoftmax;
+  if (local_head == "asoftmax") return SphereHead::angle;
+  return SphereHead::linear;
+}
+
 class LocalModel : public GlerModel {
  public:
   LocalModel(const ModelInfo& info, Generator& gen, const ModelShapes& shapes)
       : GlerModel(info),
         face_height_(shapes.face_height(info.seed_compat)),
         face_width_(shapes.face_width(info.seed_compat)),
-        sphere_(gen, sphere_options(shapes, info.local_head == "lsoftmax" ? SphereHead::lsoftmax : SphereHead::linear,
+        sphere_(gen, sphere_options(shapes, head_of(info.local_head),
                                     3, LinearInit::pytorch_default, info.seed_compat)) {
     // The sphere's layers are this model's direct children, under the sphere's own names.
     std::vector<Module*> layers;
@@ -36,6 +42,7 @@ class LocalModel : public GlerModel {
     layers.push_back(sphere_.fc5.get());
     if (sphere_.fc6_linear) layers.push_back(sphere_.fc6_linear.get());
     if (sphere_.fc6_lsoftmax) layers.push_back(sphere_.fc6_lsoftmax.get());
+    if (sphere_.fc6_angle) layers.push_back(sphere_.fc6_angle.get());
     for (Module* layer : layers) register_module(child_name(sphere_, *layer), *layer);
   }
 
@@ -45,6 +52,11 @@ class LocalModel : public GlerModel {
     check_faces(input.faces, -1, face_height_, face_width_, ctx);
     const std::vector<std::int64_t> counts =
         check_face_counts(input.face_counts, input.faces.size(0), input.faces.size(1), ctx);
+    if (sphere_.fc6_angle) {
+      // A-Softmax: the faces' ‖x‖cos θ are the logits; ψ goes to the loss.
+      const layers::AngleOutputs angle = encode_faces_angle(sphere_, input.faces, counts);
+      return {.logits = mean_over_faces(angle.cos_theta, counts), .face_logits = angle.cos_theta, .face_phi = angle.phi_theta};
+    }
     // An L-Softmax fc6 takes the labels as its margin's targets (in training mode only).
     const Tensor face_logits = encode_faces(sphere_, input.faces, counts, sphere_.fc6_lsoftmax ? input.labels : Tensor());
     return {.logits = mean_over_faces(face_logits, counts), .face_logits = face_logits};

@@ -47,8 +47,8 @@ void ModelInfo::check() const {
                       << ", not a group-emotion model; gler_infer needs one of " << archs_list());
   GLER_CHECK(!emotic || arch == "attention_b" || arch == "attention_c",
              "emotic applies to attention_b and attention_c only, not to " << arch);
-  GLER_CHECK(local_head == "linear" || local_head == "lsoftmax",
-             "local_head (fc6) must be linear or lsoftmax, got '" << local_head << "'");
+  GLER_CHECK(local_head == "linear" || local_head == "lsoftmax" || local_head == "asoftmax",
+             "local_head (fc6) must be linear, lsoftmax or asoftmax, got '" << local_head << "'");
   GLER_CHECK(max_faces >= 1, "max_faces must be at least 1, got " << max_faces);
 }
 

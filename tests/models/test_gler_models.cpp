@@ -530,3 +530,23 @@ TEST_CASE("local with an L-Softmax fc6: the labels put the margin on the target 
       }
   }
 }
+
+TEST_CASE("local with an A-Softmax fc6: the logits are the faces' mean |x|cos(theta), psi comes beside them") {
+  const ModelShapes shapes = tiny_shapes();
+  const std::vector<std::int64_t> counts{2, 0, 3};
+  const ModelInfo info = test::info_of("local", false, false, "asoftmax");
+  const std::unique_ptr<GlerModel> m = tiny_model(info);
+  NoGradGuard no_grad;
+  const GlerOutput out = m->forward(tiny_input(info, shapes, counts, 3));
+  REQUIRE(out.face_logits.shape() == Shape{3, 3, 3});
+  REQUIRE(out.face_phi.shape() == Shape{3, 3, 3});
+  const std::vector<double> cos = out.face_logits.to_vector<double>(), phi = out.face_phi.to_vector<double>();
+  for (std::size_t i = 0; i < cos.size(); ++i) CHECK(phi[i] <= cos[i] + 1e-12);  // psi(theta) <= cos(theta)
+  const std::vector<double> logits = out.logits.to_vector<double>();
+  for (std::size_t b = 0; b < counts.size(); ++b)
+    for (std::size_t k = 0; k < 3; ++k) {
+      double sum = 0;
+      for (std::int64_t j = 0; j < counts[b]; ++j) sum += cos[(b * 3 + static_cast<std::size_t>(j)) * 3 + k];
+      CHECK(logits[b * 3 + k] == doctest::Approx(counts[b] ? sum / static_cast<double>(counts[b]) : 0.0));
+    }
+}

@@ -3,11 +3,38 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "layers/cross_entropy.h"
+#include "models/gler/face_slots.h"
 
 namespace gler::train {
 
+namespace {
+
+// The A-Softmax loss over the faces face_ce counts: the real ones, or (seed_compat) every slot.
+Tensor angle_loss(const models::GlerOutput& output, const Tensor& labels, const std::vector<std::int64_t>& face_counts,
+                  bool seed_compat, layers::AngleLoss& angle) {
+  const Tensor &cos = output.face_logits, &phi = output.face_phi;
+  GLER_CHECK(cos.defined() && phi.defined() && cos.ndim() == 3, "asoftmax needs a local model with an A-Softmax fc6");
+  const std::int64_t batch = cos.size(0), slots = cos.size(1), classes = cos.size(2);
+  const std::vector<std::int64_t> label = labels.to(Device::CPU).to_vector<std::int64_t>();
+  std::vector<std::int64_t> counts = face_counts;
+  if (seed_compat) counts.assign(static_cast<std::size_t>(batch), slots);
+  std::vector<std::int64_t> rows;
+  for (std::int64_t b = 0; b < batch; ++b)
+    rows.insert(rows.end(), static_cast<std::size_t>(counts[static_cast<std::size_t>(b)]), label[static_cast<std::size_t>(b)]);
+  if (rows.empty()) return ops::scale(ops::sum_all(cos), 0.0);
+  const auto n = static_cast<std::int64_t>(rows.size());
+  // The selected slots in image order, then models::real_faces_and_blank's zero row, dropped.
+  const auto real = [&](const Tensor& x) { return ops::narrow(models::real_faces_and_blank(x, counts), 0, 0, n); };
+  const Tensor targets = Tensor::from_vector(rows, {n}).to(cos.device());
+  GLER_CHECK(classes == 3, "asoftmax: 3 classes expected, got " << classes);
+  return angle.forward({real(cos), real(phi)}, targets);
+}
+
+}  // namespace
+
 Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tensor& labels,
-                     const std::vector<std::int64_t>& face_counts, bool seed_compat) {
+                     const std::vector<std::int64_t>& face_counts, bool seed_compat, layers::AngleLoss& angle) {
+  if (loss == LossKind::asoftmax) return angle_loss(output, labels, face_counts, seed_compat, angle);
   if (loss != LossKind::face_ce) return layers::cross_entropy(output.logits, labels);
   const Tensor& x = output.face_logits;
   GLER_CHECK(x.defined() && x.ndim() == 3, "face_ce needs the local model's per-face logits");

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "layers/angle_softmax.h"
 #include "models/gler/gler_model.h"
 #include "train/trainer/train_config.h"
 
@@ -12,9 +13,11 @@ namespace gler::train {
 // model computed with the labels). face_ce (local): every face slot a sample labelled with its
 // image's label, the mean over the batch's real faces; seed_compat: over all slots, the empty ones
 // (the network's output for a zero face) included, as the seed's Local was trained (SEED_SPEC
-// §4.4). A batch without real faces gives a zero loss (and zero gradients).
+// §4.4). asoftmax: `angle`'s A-Softmax loss (its λ annealing advances) over the same faces, from
+// the output's ‖x‖cos θ and ‖x‖ψ(θ). A batch without real faces gives a zero loss (and zero
+// gradients).
 Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tensor& labels,
-                     const std::vector<std::int64_t>& face_counts, bool seed_compat);
+                     const std::vector<std::int64_t>& face_counts, bool seed_compat, layers::AngleLoss& angle);
 
 // Images of the batch whose first arg-max logit is their label.
 std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels);

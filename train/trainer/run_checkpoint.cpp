@@ -20,6 +20,7 @@ json::Value position_json(const RunPosition& p) {
   out.set("images", static_cast<long long>(p.images));
   out.set("skipped", static_cast<long long>(p.skipped));
   out.set("steps", static_cast<long long>(p.steps));
+  out.set("angle_iteration", static_cast<long long>(p.angle_iteration));
   out.set("seconds", p.seconds);
   out.set("best_accuracy", p.best_accuracy);
   out.set("best_epoch", p.best_epoch);
@@ -45,6 +46,7 @@ RunPosition position_from_json(const json::Value& v) {
   p.images = v.at("images").as_int();
   p.skipped = v.at("skipped").as_int();
   p.steps = v.at("steps").as_int();
+  p.angle_iteration = v.at("angle_iteration").as_int();
   p.seconds = v.at("seconds").as_number();
   p.best_accuracy = v.at("best_accuracy").as_number();
   p.best_epoch = static_cast<int>(v.at("best_epoch").as_int());

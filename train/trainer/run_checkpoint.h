@@ -24,6 +24,7 @@ struct RunPosition {
   double loss_sum = 0;
   std::int64_t correct = 0, images = 0, skipped = 0;
   std::int64_t steps = 0;  // optimiser steps of the whole run
+  std::int64_t angle_iteration = 0;  // A-Softmax's λ annealing counter (layers::AngleLoss)
   double seconds = 0;      // training time of the whole run
   double best_accuracy = 0;
   int best_epoch = -1;

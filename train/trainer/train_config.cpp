@@ -76,7 +76,8 @@ LossKind parse_loss(const std::string& s) {
   if (s == "ce") return LossKind::ce;
   if (s == "face_ce") return LossKind::face_ce;
   if (s == "lsoftmax") return LossKind::lsoftmax;
-  GLER_FAIL("must be ce, face_ce or lsoftmax, got '" << s << "'");
+  if (s == "asoftmax") return LossKind::asoftmax;
+  GLER_FAIL("must be ce, face_ce, lsoftmax or asoftmax, got '" << s << "'");
 }
 
 }  // namespace
@@ -86,6 +87,7 @@ const char* loss_name(LossKind loss) {
     case LossKind::ce: return "ce";
     case LossKind::face_ce: return "face_ce";
     case LossKind::lsoftmax: return "lsoftmax";
+    case LossKind::asoftmax: return "asoftmax";
   }
   return "?";
 }
@@ -174,6 +176,8 @@ TrainConfig parse_train_config(const json::Value& value, const std::string& fall
              "config.loss " << loss_name(c.loss) << " applies to the local arch only, not to " << c.model.arch);
   GLER_CHECK(c.loss != LossKind::lsoftmax || c.model.local_head == "lsoftmax",
              "config.loss lsoftmax needs config.model.local_head lsoftmax");
+  GLER_CHECK((c.loss == LossKind::asoftmax) == (c.model.local_head == "asoftmax"),
+             "config.loss asoftmax and config.model.local_head asoftmax go together");
   GLER_CHECK(!c.augment || c.model.arch == "global",
              "config.augment: the seed augments the global arch only, not " << c.model.arch);
   return c;

@@ -43,6 +43,7 @@ enum class LossKind {
   ce,        // cross-entropy of the image logits
   face_ce,   // local: every face its own sample labelled with its image's label (the seed's Local)
   lsoftmax,  // local with an L-Softmax fc6: cross-entropy of the margin logits averaged over faces
+  asoftmax,  // local with an A-Softmax fc6: SphereFace's AngleLoss on every face, labelled as face_ce
 };
 const char* loss_name(LossKind loss);
 

@@ -169,6 +169,7 @@ class Run {
                                                     "--full-dataset differ); its run: "
                                                  << loaded.run);
       pos_ = std::move(loaded.position);
+      angle_loss_.set_iteration(pos_.angle_iteration);
       observer_.message("resuming at epoch " + std::to_string(pos_.epoch + 1) + ", batch " +
                         std::to_string(pos_.next_batch + 1));
     }
@@ -328,7 +329,8 @@ class Run {
         Generator dropout(derive_seed(o_.seed, e, kDropoutStream + static_cast<std::uint64_t>(pos_.next_batch)));
         optimizer_->zero_grad();
         const models::GlerOutput out = model_->forward(input, &dropout);
-        const Tensor loss = training_loss(config.loss, out, labels, counts_of(batch->input), config.model.seed_compat);
+        const Tensor loss =
+            training_loss(config.loss, out, labels, counts_of(batch->input), config.model.seed_compat, angle_loss_);
         const double value = loss.item();
         GLER_CHECK(std::isfinite(value),
                    "the training loss is " << value << " at epoch " << e + 1 << ", batch " << pos_.next_batch + 1
@@ -337,6 +339,7 @@ class Run {
         backward(loss);
         optimizer_->step();
         ++pos_.steps;
+        pos_.angle_iteration = angle_loss_.iteration();
         pos_.loss_sum += value * static_cast<double>(b);
         pos_.correct += correct_predictions(out.logits, labels);
         pos_.images += b;
@@ -398,6 +401,7 @@ class Run {
   const std::int64_t batch_;
   std::unique_ptr<models::GlerModel> model_;
   std::unique_ptr<Optimizer> optimizer_;
+  layers::AngleLoss angle_loss_;  // asoftmax's loss and its λ annealing (checkpointed)
   RunPosition pos_;
   std::set<std::string> reported_;
   std::string skipped_lines_;  // skipped.txt

@@ -326,3 +326,26 @@ TEST_CASE("an image that cannot be decoded is skipped, named once in skipped.txt
     CHECK(e.train_images == 23);
   }
 }
+
+TEST_CASE("A-Softmax's lambda counter is checkpointed: stopped at --max-steps and resumed equals one run") {
+  const fs::path config = edited_config("tiny_local", [](json::Value& c) {
+    json::Value model;
+    model.set("arch", "local");
+    model.set("local_head", "asoftmax");
+    set_member(c, "model", model);
+    set_member(c, "loss", "asoftmax");
+  });
+  const std::string args = "--config " + config.string() + " --data " + dataset().string() + " --epochs 1 --batch 4 --no-init";
+  const fs::path whole = kTmp / "asoftmax_whole", parts = kTmp / "asoftmax_parts";
+  test::CliRun r = test::train_cli(args + " --out " + whole.string());
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  r = test::train_cli(args + " --out " + parts.string() + " --max-steps 2");
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  const json::Value position =
+      json::parse(wi::read_safetensors_metadata((parts / "checkpoint.safetensors").string()).at("position"));
+  CHECK(position.at("angle_iteration").as_int() == 2);
+  r = test::train_cli("--data " + dataset().string() + " --out " + parts.string() + " --resume");
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  CHECK(test::tensor_bytes(whole / "checkpoint.safetensors") == test::tensor_bytes(parts / "checkpoint.safetensors"));
+  CHECK(log_without_timing(whole) == log_without_timing(parts));
+}
