@@ -62,6 +62,20 @@ Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tens
   return ops::neg(ops::sum_all(ops::mul(picked, w)));
 }
 
+FaceHits seed_face_hits(const Tensor& face_logits, const Tensor& labels, const std::vector<std::int64_t>& counts,
+                        bool every_slot) {
+  const std::vector<std::int64_t> p = ops::argmax(face_logits, 2).to(Device::CPU).to_vector<std::int64_t>();
+  const std::vector<std::int64_t> t = labels.to(Device::CPU).to_vector<std::int64_t>();
+  const auto slots = static_cast<std::size_t>(face_logits.size(1));
+  FaceHits hits;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const std::size_t used = every_slot ? slots : static_cast<std::size_t>(counts[i]);
+    for (std::size_t j = 0; j < used; ++j) hits.correct += p[i * slots + j] == t[i];
+    hits.counted += static_cast<std::int64_t>(used);
+  }
+  return hits;
+}
+
 std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels) {
   const std::vector<std::int64_t> predicted = ops::argmax(logits, 1).to(Device::CPU).to_vector<std::int64_t>();
   const std::vector<std::int64_t> label = labels.to(Device::CPU).to_vector<std::int64_t>();

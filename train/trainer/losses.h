@@ -19,6 +19,16 @@ namespace gler::train {
 Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tensor& labels,
                      const std::vector<std::int64_t>& face_counts, bool seed_compat, layers::AngleLoss& angle);
 
+// The seed's Local metric (SEED_SPEC §4.4), for choosing its best epoch under seed_compat: of the
+// faces in face_logits [B, F, 3], every slot (TrainDataset, padding included) or the first
+// counts[b] (FullDataset), how many have their image's label as first arg-max, and how many were
+// counted.
+struct FaceHits {
+  std::int64_t correct = 0, counted = 0;
+};
+FaceHits seed_face_hits(const Tensor& face_logits, const Tensor& labels, const std::vector<std::int64_t>& counts,
+                        bool every_slot);
+
 // Images of the batch whose first arg-max logit is their label.
 std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels);
 

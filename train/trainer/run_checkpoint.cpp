@@ -23,6 +23,7 @@ json::Value position_json(const RunPosition& p) {
   out.set("angle_iteration", static_cast<long long>(p.angle_iteration));
   out.set("seconds", p.seconds);
   out.set("best_accuracy", p.best_accuracy);
+  out.set("best_selection", p.best_selection);
   out.set("best_epoch", p.best_epoch);
   json::Array matrix;
   for (const auto& row : p.best_evaluation.confusion) {
@@ -49,6 +50,7 @@ RunPosition position_from_json(const json::Value& v) {
   p.angle_iteration = v.at("angle_iteration").as_int();
   p.seconds = v.at("seconds").as_number();
   p.best_accuracy = v.at("best_accuracy").as_number();
+  p.best_selection = v.at("best_selection").as_number();
   p.best_epoch = static_cast<int>(v.at("best_epoch").as_int());
   const json::Array& matrix = v.at("best_confusion").as_array();
   GLER_CHECK(matrix.size() == ensemble::kNumClasses, "best_confusion must be 3 x 3");

@@ -26,7 +26,8 @@ struct RunPosition {
   std::int64_t steps = 0;  // optimiser steps of the whole run
   std::int64_t angle_iteration = 0;  // A-Softmax's λ annealing counter (layers::AngleLoss)
   double seconds = 0;      // training time of the whole run
-  double best_accuracy = 0;
+  double best_accuracy = 0;   // the best epoch's validation accuracy
+  double best_selection = 0;  // what it was chosen by (Run::selection_metric): its accuracy, or the seed's Local metric
   int best_epoch = -1;
   ensemble::Evaluation best_evaluation;  // the best epoch's validation confusion
   std::vector<EpochRecord> records;

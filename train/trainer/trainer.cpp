@@ -118,6 +118,14 @@ struct Scored {
   int label;
 };
 
+// One pass over the validation split.
+struct Validation {
+  ensemble::Evaluation evaluation;
+  double loss_sum = 0;  // batch-mean cross-entropy x batch size
+  std::vector<Scored> scored;
+  std::int64_t face_correct = 0, faces = 0;  // the seed's Local metric (seed_face_hits)
+};
+
 class Run {
  public:
   Run(const TrainOptions& options, TrainObserver& observer, const std::atomic<bool>& stop)
@@ -194,10 +202,10 @@ class Run {
         result.status = TrainStatus::interrupted;
         return finish(result);
       }
-      ensemble::Evaluation evaluation;
-      double val_loss_sum = 0;
-      std::vector<Scored> scored;
-      validate(val_loader, evaluation, val_loss_sum, scored);
+      Validation val;
+      validate(val_loader, val);
+      const ensemble::Evaluation& evaluation = val.evaluation;
+      const double val_loss_sum = val.loss_sum, selection = selection_metric(val);
       pos_.seconds += seconds_since(start);
 
       EpochRecord record{};
@@ -211,14 +219,15 @@ class Run {
       record.val_accuracy = evaluation.total ? evaluation.accuracy() : 0;
       record.skipped = pos_.skipped;
       record.seconds = seconds_since(start);
-      record.best = record.val_accuracy > pos_.best_accuracy;  // strictly greater, as the seed
+      record.best = selection > pos_.best_selection;  // strictly greater, as the seed
       if (record.best) {
+        pos_.best_selection = selection;
         pos_.best_accuracy = record.val_accuracy;
         pos_.best_epoch = e;
         pos_.best_evaluation = evaluation;
         models::save_weights(*model_, (o_.out / "best.safetensors").string(),
                              model_metadata(*model_, config, e, record.val_accuracy));
-        write_val_outputs(scored);
+        write_val_outputs(val.scored);
       }
       pos_.records.push_back(record);
       write_training_log(o_.out / "log.jsonl", pos_.records);
@@ -360,7 +369,17 @@ class Run {
     return true;
   }
 
-  void validate(Loader& loader, ensemble::Evaluation& evaluation, double& loss_sum, std::vector<Scored>& scored) {
+  // What the best epoch is chosen by: the image accuracy; under seed_compat, for the Local model's
+  // per-face loss, the seed's own number: correct faces over images (TrainDataset, up to max_faces
+  // per image) or over faces (FullDataset).
+  double selection_metric(const Validation& v) const {
+    if (!(o_.config.model.seed_compat && o_.config.loss == LossKind::face_ce)) return v.evaluation.total ? v.evaluation.accuracy() : 0;
+    const double over = o_.full_dataset ? static_cast<double>(v.faces) : static_cast<double>(v.evaluation.total);
+    return over > 0 ? static_cast<double>(v.face_correct) / over : 0;
+  }
+
+  void validate(Loader& loader, Validation& v) {
+    const bool seed_faces = o_.config.model.seed_compat && o_.config.loss == LossKind::face_ce;
     model_->eval();
     NoGradGuard no_grad;
     loader.start_epoch(0);
@@ -374,12 +393,17 @@ class Run {
       if (b > 0) {
         const Tensor y = batch->labels.to(o_.device);
         const models::GlerOutput out = model_->forward(on_device(batch->input, o_.device));
-        loss_sum += layers::cross_entropy(out.logits, y).item() * static_cast<double>(b);
+        v.loss_sum += layers::cross_entropy(out.logits, y).item() * static_cast<double>(b);
+        if (seed_faces) {
+          const FaceHits hits = seed_face_hits(out.face_logits, batch->labels, counts_of(batch->input), !o_.full_dataset);
+          v.face_correct += hits.correct;
+          v.faces += hits.counted;
+        }
         const std::vector<std::int64_t> p = ops::argmax(out.logits, 1).to(Device::CPU).to_vector<std::int64_t>();
         const std::vector<std::int64_t> t = batch->labels.to_vector<std::int64_t>();
         const std::vector<float> l = out.logits.to(DType::f32).to(Device::CPU).to_vector<float>();
         for (std::size_t i = 0; i < p.size(); ++i) {
-          scored.push_back({loader.examples()[batch->indices[i]].image, {l[3 * i], l[3 * i + 1], l[3 * i + 2]},
+          v.scored.push_back({loader.examples()[batch->indices[i]].image, {l[3 * i], l[3 * i + 1], l[3 * i + 2]},
                             static_cast<int>(t[i])});
           predicted.push_back(static_cast<int>(p[i]));
           labels.push_back(static_cast<int>(t[i]));
@@ -387,11 +411,11 @@ class Run {
         }
         images += b;
       }
-      observer_.batch_end(static_cast<std::size_t>(b) + batch->skipped.size(), images ? loss_sum / static_cast<double>(images) : 0.0,
+      observer_.batch_end(static_cast<std::size_t>(b) + batch->skipped.size(), images ? v.loss_sum / static_cast<double>(images) : 0.0,
                           images ? static_cast<double>(correct) / static_cast<double>(images) : 0.0);
     }
     observer_.phase_end();
-    evaluation = labels.empty() ? ensemble::Evaluation{} : ensemble::evaluate(labels, predicted);
+    v.evaluation = labels.empty() ? ensemble::Evaluation{} : ensemble::evaluate(labels, predicted);
   }
 
   const TrainOptions& o_;

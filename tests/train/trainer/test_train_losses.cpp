@@ -73,3 +73,15 @@ TEST_CASE("asoftmax: A-Softmax's loss on the real faces, its lambda advancing on
   // The margin matters: with ψ = cos θ it is plain cross-entropy over the faces, and that differs.
   CHECK(std::abs(got - face_ce({0, 1, 3}, {2, 2, 0})) > 1e-3);
 }
+
+TEST_CASE("the seed's Local metric counts every slot (TrainDataset) or the real faces (FullDataset)") {
+  // Arg-max per slot: image 0: 2, 0, 0 (ties: the first); image 1: 2, 0, 0.
+  const Tensor faces = Tensor::from_vector(kFaces, {2, 3, 3});
+  const Tensor labels = Tensor::from_vector(std::vector<std::int64_t>{2, 0}, {2});
+  const train::FaceHits all = train::seed_face_hits(faces, labels, kCounts, true);
+  CHECK(all.correct == 3);  // image 0 slot 0; image 1 slots 1 and 2 (padding, counted as the seed did)
+  CHECK(all.counted == 6);
+  const train::FaceHits real = train::seed_face_hits(faces, labels, kCounts, false);
+  CHECK(real.correct == 1);  // image 0 slot 0 (slot 1 says 0); image 1 slot 0 says 2
+  CHECK(real.counted == 3);
+}
