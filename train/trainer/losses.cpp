@@ -9,15 +9,15 @@ namespace gler::train {
 
 namespace {
 
-// The A-Softmax loss over the faces face_ce counts: the real ones, or (seed_compat) every slot.
+// The A-Softmax loss over the faces face_ce counts: the real ones, or every slot.
 Tensor angle_loss(const models::GlerOutput& output, const Tensor& labels, const std::vector<std::int64_t>& face_counts,
-                  bool seed_compat, layers::AngleLoss& angle) {
+                  bool every_slot, layers::AngleLoss& angle) {
   const Tensor &cos = output.face_logits, &phi = output.face_phi;
   GLER_CHECK(cos.defined() && phi.defined() && cos.ndim() == 3, "asoftmax needs a local model with an A-Softmax fc6");
   const std::int64_t batch = cos.size(0), slots = cos.size(1), classes = cos.size(2);
   const std::vector<std::int64_t> label = labels.to(Device::CPU).to_vector<std::int64_t>();
   std::vector<std::int64_t> counts = face_counts;
-  if (seed_compat) counts.assign(static_cast<std::size_t>(batch), slots);
+  if (every_slot) counts.assign(static_cast<std::size_t>(batch), slots);
   std::vector<std::int64_t> rows;
   for (std::int64_t b = 0; b < batch; ++b)
     rows.insert(rows.end(), static_cast<std::size_t>(counts[static_cast<std::size_t>(b)]), label[static_cast<std::size_t>(b)]);
@@ -33,8 +33,8 @@ Tensor angle_loss(const models::GlerOutput& output, const Tensor& labels, const 
 }  // namespace
 
 Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tensor& labels,
-                     const std::vector<std::int64_t>& face_counts, bool seed_compat, layers::AngleLoss& angle) {
-  if (loss == LossKind::asoftmax) return angle_loss(output, labels, face_counts, seed_compat, angle);
+                     const std::vector<std::int64_t>& face_counts, bool every_slot, layers::AngleLoss& angle) {
+  if (loss == LossKind::asoftmax) return angle_loss(output, labels, face_counts, every_slot, angle);
   if (loss != LossKind::face_ce) return layers::cross_entropy(output.logits, labels);
   const Tensor& x = output.face_logits;
   GLER_CHECK(x.defined() && x.ndim() == 3, "face_ce needs the local model's per-face logits");
@@ -44,7 +44,7 @@ Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tens
                          << batch);
   std::int64_t real = 0;
   for (const std::int64_t n : face_counts) real += n;
-  const std::int64_t samples = seed_compat ? batch * slots : real;
+  const std::int64_t samples = every_slot ? batch * slots : real;
   // -mean log p(label) over the samples: a weighted sum of every slot's log-probability of its
   // image's label, weight 1/samples on a sample and 0 elsewhere.
   const std::vector<std::int64_t> label = labels.to(Device::CPU).to_vector<std::int64_t>();
@@ -54,7 +54,7 @@ Tensor training_loss(LossKind loss, const models::GlerOutput& output, const Tens
     for (std::int64_t s = 0; s < slots; ++s) {
       const std::size_t i = static_cast<std::size_t>(b * slots + s);
       slot_labels[i] = label[static_cast<std::size_t>(b)];
-      if (seed_compat || s < face_counts[static_cast<std::size_t>(b)]) weights[i] = 1.0 / static_cast<double>(samples);
+      if (every_slot || s < face_counts[static_cast<std::size_t>(b)]) weights[i] = 1.0 / static_cast<double>(samples);
     }
   const Tensor picked = ops::gather(ops::log_softmax(x, 2),
                                     Tensor::from_vector(slot_labels, {batch, slots}).to(x.device()), 2);

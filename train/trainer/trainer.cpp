@@ -323,6 +323,8 @@ class Run {
     const fs::path checkpoint = o_.out / "checkpoint.safetensors";
     const Clock::time_point start = Clock::now();
     set_training_mode(*model_, config.model.seed_compat);
+    // The seed's TrainDataset Local trains on its padding slots too; its FullDataset one does not.
+    const bool every_slot = config.model.seed_compat && !o_.full_dataset;
     loader.start_epoch(e, static_cast<std::size_t>(pos_.next_batch));
     const std::size_t total = loader.examples().size(), done = static_cast<std::size_t>(pos_.next_batch * batch_);
     observer_.phase_begin("epoch " + std::to_string(e + 1) + "/" + std::to_string(epochs_) + " train",
@@ -339,7 +341,7 @@ class Run {
         optimizer_->zero_grad();
         const models::GlerOutput out = model_->forward(input, &dropout);
         const Tensor loss =
-            training_loss(config.loss, out, labels, counts_of(batch->input), config.model.seed_compat, angle_loss_);
+            training_loss(config.loss, out, labels, counts_of(batch->input), every_slot, angle_loss_);
         const double value = loss.item();
         GLER_CHECK(std::isfinite(value),
                    "the training loss is " << value << " at epoch " << e + 1 << ", batch " << pos_.next_batch + 1

@@ -33,7 +33,7 @@ double face_ce(const std::vector<std::size_t>& slots, const std::vector<int>& la
 
 }  // namespace
 
-TEST_CASE("face_ce: the real faces (default) or every slot (seed_compat), each with its image's label") {
+TEST_CASE("face_ce: the real faces, or every slot (the seed's TrainDataset Local), each with its image's label") {
   models::GlerOutput out;
   out.face_logits = Tensor::from_vector(kFaces, {2, 3, 3});
   out.logits = Tensor::from_vector(std::vector<double>{0, 0, 0, 0, 0, 0}, {2, 3});
