@@ -1,5 +1,5 @@
 // The training losses the configs name, on a model's output: face_ce is the mean cross-entropy of
-// the real faces' logits against their image's label (every slot under seed_compat); asoftmax is
+// the real faces' logits against their image's label (or every slot, as the seed's TrainDataset Local); asoftmax is
 // A-Softmax's loss on those same faces, and advances its λ counter once per call; ce is the
 // cross-entropy of the image logits.
 #include <doctest/doctest.h>
