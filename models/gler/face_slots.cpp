@@ -1,5 +1,8 @@
 #include "models/gler/face_slots.h"
 
+#include <algorithm>
+
+#include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
 
@@ -50,6 +53,37 @@ Tensor mean_over_faces(const Tensor& x, const std::vector<std::int64_t>& counts)
   return ops::matmul(w, x).reshape({batch, dim});
 }
 
+namespace {
+
+// Without a graph (inference) the sphere runs over chunks of this many faces, so its activations
+// take a bounded amount of memory however many faces a batch has; a training forward keeps every
+// activation for the backward anyway, and runs in one call. Each face's output is its own: no
+// layer of the sphere mixes faces.
+constexpr std::int64_t kInferenceChunk = 64;
+
+SphereOutput sphere_rows(Sphere20a& sphere, const Tensor& rows, const Tensor& labels) {
+  const std::int64_t n = rows.size(0);
+  if (grad_enabled() || n <= kInferenceChunk) return sphere.forward(rows, labels);
+  std::vector<Tensor> feature, logits, cos, phi;
+  for (std::int64_t begin = 0; begin < n; begin += kInferenceChunk) {
+    const std::int64_t end = std::min(n, begin + kInferenceChunk);
+    const SphereOutput part = sphere.forward(rows.slice(begin, end), labels.defined() ? labels.slice(begin, end) : Tensor());
+    feature.push_back(part.feature);
+    if (part.logits.defined()) logits.push_back(part.logits);
+    if (part.angle.cos_theta.defined()) {
+      cos.push_back(part.angle.cos_theta);
+      phi.push_back(part.angle.phi_theta);
+    }
+  }
+  SphereOutput out;
+  out.feature = ops::concat(feature, 0);
+  if (!logits.empty()) out.logits = ops::concat(logits, 0);
+  if (!cos.empty()) out.angle = {ops::concat(cos, 0), ops::concat(phi, 0)};
+  return out;
+}
+
+}  // namespace
+
 Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts,
                     const Tensor& labels) {
   Tensor row_labels;
@@ -62,13 +96,13 @@ Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<st
     rows.push_back(0);
     row_labels = Tensor::from_vector(rows, {static_cast<std::int64_t>(rows.size())}).to(faces.device());
   }
-  const Tensor out = sphere.forward(real_faces_and_blank(faces, counts), row_labels).logits;
+  const Tensor out = sphere_rows(sphere, real_faces_and_blank(faces, counts), row_labels).logits;
   GLER_CHECK(out.defined(), "encode_faces needs a sphere20a with a linear or L-Softmax fc6");
   return to_slots(out, counts, faces.size(1));
 }
 
 layers::AngleOutputs encode_faces_angle(Sphere20a& sphere, const Tensor& faces, const std::vector<std::int64_t>& counts) {
-  const layers::AngleOutputs out = sphere.forward(real_faces_and_blank(faces, counts)).angle;
+  const layers::AngleOutputs out = sphere_rows(sphere, real_faces_and_blank(faces, counts), Tensor()).angle;
   GLER_CHECK(out.cos_theta.defined(), "encode_faces_angle needs a sphere20a with an A-Softmax fc6");
   return {to_slots(out.cos_theta, counts, faces.size(1)), to_slots(out.phi_theta, counts, faces.size(1))};
 }

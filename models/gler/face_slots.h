@@ -3,7 +3,8 @@
 // one batch with a single all-zero face after them, and its outputs go back into the slots: an
 // empty slot gets the zero face's output, the value the seed computes for it by running the
 // network on every slot (its A/B score reshape reads those values, SEED_SPEC §4.8). Every step is
-// a differentiable tensor op, so training takes the same path.
+// a differentiable tensor op, so training takes the same path; inference (no graph) runs the
+// network over chunks of 64 faces, which bounds its memory.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -550,3 +550,23 @@ TEST_CASE("local with an A-Softmax fc6: the logits are the faces' mean |x|cos(th
       CHECK(logits[b * 3 + k] == doctest::Approx(counts[b] ? sum / static_cast<double>(counts[b]) : 0.0));
     }
 }
+
+TEST_CASE("inference runs sphere20a over chunks of faces and gives what one call over all of them gives") {
+  const ModelShapes shapes = tiny_shapes();
+  const std::vector<std::int64_t> counts{70, 0, 65};  // 135 faces and the zero face: three chunks
+  for (const char* arch : {"local", "attention_c"}) {
+    CAPTURE(arch);
+    const ModelInfo info = test::info_of(arch, false, false, "linear", 70);
+    const std::unique_ptr<GlerModel> m = tiny_model(info);
+    const GlerInput in = tiny_input(info, shapes, counts, 70);
+    const GlerOutput whole = m->forward(in);  // a graph is recorded: one call
+    GlerOutput chunked;
+    {
+      NoGradGuard no_grad;
+      chunked = m->forward(in);
+    }
+    const std::vector<double> a = whole.logits.to_vector<double>(), b = chunked.logits.to_vector<double>();
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-12));
+  }
+}
