@@ -58,8 +58,10 @@ namespace {
 // Without a graph (inference) the sphere runs over chunks of this many faces, so its activations
 // take a bounded amount of memory however many faces a batch has; a training forward keeps every
 // activation for the backward anyway, and runs in one call. Each face's output is its own: no
-// layer of the sphere mixes faces.
-constexpr std::int64_t kInferenceChunk = 64;
+// layer of the sphere mixes faces. 16: one image of the paper's 15 faces and the zero face in one
+// call; against chunks of 64, one image of 64 faces peaks at 362 MiB instead of 666, for a few
+// percent of time at most (docs/PERFORMANCE.md).
+constexpr std::int64_t kInferenceChunk = 16;
 
 SphereOutput sphere_rows(Sphere20a& sphere, const Tensor& rows, const Tensor& labels) {
   const std::int64_t n = rows.size(0);

@@ -4,7 +4,7 @@
 // empty slot gets the zero face's output, the value the seed computes for it by running the
 // network on every slot (its A/B score reshape reads those values, SEED_SPEC §4.8). Every step is
 // a differentiable tensor op, so training takes the same path; inference (no graph) runs the
-// network over chunks of 64 faces, which bounds its memory.
+// network over chunks of 16 faces, which bounds its memory.
 #pragma once
 #include <cstdint>
 #include <vector>

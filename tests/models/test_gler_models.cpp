@@ -551,9 +551,9 @@ TEST_CASE("local with an A-Softmax fc6: the logits are the faces' mean |x|cos(th
     }
 }
 
-TEST_CASE("inference runs sphere20a over chunks of faces and gives what one call over all of them gives") {
+TEST_CASE("inference runs sphere20a over chunks of 16 faces and gives what one call over all of them gives") {
   const ModelShapes shapes = tiny_shapes();
-  const std::vector<std::int64_t> counts{70, 0, 65};  // 135 faces and the zero face: three chunks
+  const std::vector<std::int64_t> counts{70, 0, 65};  // 135 faces and the zero face: nine chunks
   for (const char* arch : {"local", "attention_c"}) {
     CAPTURE(arch);
     const ModelInfo info = test::info_of(arch, false, false, "linear", 70);
