@@ -2,7 +2,8 @@
 # One prepared check of the CUDA backend on a lent GPU machine (H100/H200, CUDA toolkit, no
 # network, PyTorch in a Python venv whose site-packages may hold nvidia/cudnn). Detects the card's
 # architecture and cuDNN, configures and builds the GPU targets, runs `ctest -L gpu`, runs
-# compute-sanitizer memcheck on one short GPU test, runs the benchmarks if they exist, and writes
+# compute-sanitizer memcheck on one short GPU test, runs the benchmarks if they exist, trains the
+# tiny Attention_C for 3 epochs on a synthetic set (gler_synth + gler_train, on the GPU), and writes
 # logs plus summary.txt under $OUT (default ./gpu_out). The table of results is printed last.
 # The gpu tests (tests/cuda) get GLER_DETERMINISTIC=1 from ctest: deterministic cuDNN convolutions,
 # checked by test_cuda_determinism; nothing here overrides it. summary.txt lists each test's result.
@@ -214,6 +215,7 @@ fi
 # `help` lists "... NAME" under make and "NAME: phony" under Ninja.
 BENCH_TARGETS=$(cmake --build "$BUILD" --target help 2>/dev/null | sed -nE 's/^(\.\.\. )?(gler_bench[a-z_0-9]*|bench_[a-z_0-9]*)(:.*)?$/\2/p' || true)
 for t in $BENCH_TARGETS; do TARGETS+=("$t"); done
+TARGETS+=(gler_synth gler_train)  # the GPU training run below
 stage build 300 build.log cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}"
 
 # ---- tests -----------------------------------------------------------------------------------
@@ -245,6 +247,23 @@ for exe in "$BUILD"/bin/gler_bench* "$BUILD"/bin/bench_*; do
   stage "$(basename "$exe")" 120 "$(basename "$exe").log" "$exe" ${GLER_BENCH_ARGS:-}
 done
 [[ $ran_bench == 1 ]] || skip bench "no benchmark executable was built"
+
+# ---- a GPU training run (issue 16): the tiny Attention_C on a small synthetic set ---------------
+# Its log.jsonl (per-epoch losses, accuracy, seconds) goes to $OUT for docs/PERFORMANCE.md.
+if [[ -x "$BUILD/bin/gler_train" && -x "$BUILD/bin/gler_synth" ]]; then
+  stage synth 60 synth.log "$BUILD/bin/gler_synth" --device cuda --no-progress --out "$OUT/synth" --train 120 --val 60 \
+    --faceless 0 --align sphereface
+  if [[ "${RESULT[synth]}" == ok ]]; then
+    stage train-gpu 120 train_gpu.log "$BUILD/bin/gler_train" --device cuda --no-progress --config \
+      "$ROOT/configs/tiny_attention_c.json" --data "$OUT/synth" --out "$OUT/train_run" --epochs 3
+    cp "$OUT/train_run/log.jsonl" "$OUT/train_gpu_log.jsonl" 2> /dev/null || true
+    rm -rf "$OUT/synth" "$OUT/train_run/checkpoint.safetensors"
+  else
+    skip train-gpu "gler_synth failed"
+  fi
+else
+  skip train-gpu "gler_train not built"
+fi
 
 failed=0
 for s in "${STAGES[@]}"; do [[ "${RESULT[$s]}" == ok || "${RESULT[$s]}" == skipped* ]] || failed=1; done
