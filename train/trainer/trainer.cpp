@@ -231,7 +231,8 @@ class Run {
       }
       pos_.records.push_back(record);
       write_training_log(o_.out / "log.jsonl", pos_.records);
-      write_training_curves(o_.out / "curves.svg", pos_.records, config.name + (config.description.empty() ? "" : " — " + config.description));
+      // The config's name as the title: its description runs far wider than the plot.
+      write_training_curves(o_.out / "curves.svg", pos_.records, config.name);
       observer_.epoch_end(record);
       // The epoch is done: the checkpoint says so (next epoch, batch 0, sums cleared).
       RunPosition next = pos_;
