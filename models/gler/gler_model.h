@@ -70,6 +70,9 @@ struct GlerInput {
   // i64 [B], training only and optional: each image's label, the target an L-Softmax fc6 puts its
   // margin on (local with local_head lsoftmax, in training mode); other models ignore it.
   Tensor labels;
+
+  // A copy with every defined tensor on `device` (the batch assemblers build it on the CPU).
+  GlerInput to(Device device) const;
 };
 
 struct GlerOutput {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "models/gler/gler_model.h"
 
 namespace gler::models {
 namespace {
@@ -74,6 +75,13 @@ void check_faces(const Tensor& faces, std::int64_t batch, std::int64_t height, s
 void check_face_features(const Tensor& features, std::int64_t batch, std::int64_t dim, const InputContext& ctx) {
   expect_floating(features, "face_features", {kAny, kSlots, dim}, ctx);
   check_batch(features, "face_features", batch, ctx);
+}
+
+GlerInput GlerInput::to(Device device) const {
+  GlerInput out = *this;
+  for (Tensor* t : {&out.images, &out.faces, &out.face_counts, &out.face_features, &out.face_boxes, &out.labels})
+    if (t->defined()) *t = t->to(device);
+  return out;
 }
 
 }  // namespace gler::models

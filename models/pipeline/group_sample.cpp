@@ -192,10 +192,7 @@ GlerInput make_batch(const std::vector<const GroupSample*>& samples, const Model
 }
 
 GlerOutput run_batch(GlerModel& model, const std::vector<const GroupSample*>& samples, Device device) {
-  GlerInput in = make_batch(samples, model.info());
-  for (Tensor* t : {&in.images, &in.faces, &in.face_counts, &in.face_features, &in.face_boxes})
-    if (t->defined()) *t = t->to(device);
-  return model.forward(in);
+  return model.forward(make_batch(samples, model.info()).to(device));
 }
 
 }  // namespace gler::models::pipeline

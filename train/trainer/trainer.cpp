@@ -80,12 +80,6 @@ std::unique_ptr<Optimizer> make_optimizer(const models::GlerModel& model, const 
   return std::make_unique<Sgd>(parameter_groups(model, config), SgdOptions{.momentum = o.momentum, .nesterov = o.nesterov});
 }
 
-models::GlerInput on_device(models::GlerInput in, Device device) {
-  for (Tensor* t : {&in.images, &in.faces, &in.face_counts, &in.face_features, &in.face_boxes})
-    if (t->defined()) *t = t->to(device);
-  return in;
-}
-
 std::vector<std::int64_t> counts_of(const models::GlerInput& in) {
   if (!in.face_counts.defined()) return {};
   return in.face_counts.to(Device::CPU).to_vector<std::int64_t>();
@@ -335,7 +329,7 @@ class Run {
       pos_.skipped += static_cast<std::int64_t>(batch->skipped.size());
       const std::int64_t b = batch->size();
       if (b > 0) {
-        models::GlerInput input = on_device(batch->input, o_.device);
+        models::GlerInput input = batch->input.to(o_.device);
         const Tensor labels = batch->labels.to(o_.device);
         if (config.loss == LossKind::lsoftmax) input.labels = labels;
         Generator dropout(derive_seed(o_.seed, e, kDropoutStream + static_cast<std::uint64_t>(pos_.next_batch)));
@@ -395,7 +389,7 @@ class Run {
       const std::int64_t b = batch->size();
       if (b > 0) {
         const Tensor y = batch->labels.to(o_.device);
-        const models::GlerOutput out = model_->forward(on_device(batch->input, o_.device));
+        const models::GlerOutput out = model_->forward(batch->input.to(o_.device));
         v.loss_sum += layers::cross_entropy(out.logits, y).item() * static_cast<double>(b);
         if (seed_faces) {
           const FaceHits hits = seed_face_hits(out.face_logits, batch->labels, counts_of(batch->input), !o_.full_dataset);
