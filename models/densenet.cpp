@@ -1,7 +1,9 @@
 #include "models/densenet.h"
 
+#include <algorithm>
 #include <map>
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "layers/flatten.h"
@@ -71,8 +73,28 @@ DenseNetFeatures::DenseNetFeatures(const DenseNetConfig& config, Generator& gen)
   register_module("norm5", norm5);
 }
 
+namespace {
+
+// In inference (eval mode, no graph) the trunk runs over chunks of this many images, so its
+// activations take a bounded amount of memory however large the batch: at batch 64 the stem alone
+// holds three maps of 308 MB. Eval-mode BatchNorm and the rest of the trunk treat each image on
+// its own, so the outputs are the same. 4: larger batches are no faster per image on the CPU
+// (docs/PERFORMANCE.md).
+constexpr std::int64_t kInferenceChunk = 4;
+
+}  // namespace
+
 Tensor DenseNetFeatures::forward(const Tensor& x, Generator* gen) const {
   GLER_CHECK(x.ndim() == 4 && x.size(1) == 3, "DenseNet expects images [N, 3, H, W], got " << describe(x));
+  const std::int64_t n = x.size(0);
+  if (grad_enabled() || is_training() || n <= kInferenceChunk) return forward_batch(x, gen);
+  std::vector<Tensor> parts;
+  for (std::int64_t begin = 0; begin < n; begin += kInferenceChunk)
+    parts.push_back(forward_batch(x.slice(begin, std::min(n, begin + kInferenceChunk)), gen));
+  return ops::concat(parts, 0);
+}
+
+Tensor DenseNetFeatures::forward_batch(const Tensor& x, Generator* gen) const {
   // One statement per stage: each input is released as soon as its output exists (a nested call
   // would keep every temporary to the end of the expression), so without a graph only two stages
   // are alive at a time.

@@ -49,6 +49,7 @@ class DenseNetFeatures : public Module {
   DenseNetFeatures(const DenseNetConfig& config, Generator& gen);
   // x [N, 3, H, W] -> [N, num_features, H/32, W/32] (each halving floors, as in PyTorch). `gen`
   // draws the dropout masks; needed only in training with drop_rate > 0.
+  // In eval mode without a graph it runs over chunks of 4 images, which bounds its memory.
   Tensor forward(const Tensor& x, Generator* gen = nullptr) const;
 
   const std::int64_t num_features;
@@ -59,6 +60,9 @@ class DenseNetFeatures : public Module {
   std::vector<std::unique_ptr<layers::DenseBlock>> blocks;            // denseblock1..
   std::vector<std::unique_ptr<layers::Transition>> transitions;       // transition1.., one fewer
   layers::BatchNorm2d norm5;
+
+ private:
+  Tensor forward_batch(const Tensor& x, Generator* gen) const;
 };
 
 // The seed's global head (torchvision 0.2.1's DenseNet.forward before the classifier): ReLU, then

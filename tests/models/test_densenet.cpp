@@ -203,6 +203,50 @@ TEST_CASE("inference under NoGradGuard records nothing and needs a fraction of t
   CHECK(inference_peak < 30'000'000);
 }
 
+TEST_CASE("eval inference runs the trunk over chunks of 4 images: the same features, a peak that does not grow with the batch") {
+  Generator gen(5);
+  DenseNetConfig config;
+  config.growth_rate = 8;
+  config.block_config = {2, 2};
+  config.num_init_features = 16;
+  models::DenseNetFeatures trunk(config, gen);
+  Backend& cpu = backend_for(Device::CPU);
+  const Tensor x = test::uniform_tensor({11, 3, 96, 96}, gen, -2, 2);  // chunks of 4, 4 and 3
+
+  // The peak above what is alive before the forward, the output included.
+  auto features = [&](const Tensor& images, bool training, bool graph, std::size_t* peak = nullptr) {
+    trunk.train(training);
+    cpu.reset_peak_bytes();
+    const std::size_t before = cpu.peak_bytes();
+    Tensor out;
+    if (graph) {
+      out = trunk.forward(images);
+    } else {
+      NoGradGuard no_grad;
+      out = trunk.forward(images);
+    }
+    if (peak) *peak = cpu.peak_bytes() - before;
+    return out;
+  };
+
+  std::size_t peak4 = 0, peak11 = 0;
+  features(x.slice(0, 4), false, false, &peak4);
+  const Tensor chunked = features(x, false, false, &peak11);
+  const Tensor whole = features(x, false, true);  // a graph: one call over the 11 images
+  CHECK(chunked.shape() == whole.shape());
+  CHECK(test::max_abs_diff(chunked, whole) < 1e-5);
+  // 11 images in chunks hold one chunk's activations and the growing output, not 11 images' maps.
+  MESSAGE("trunk peak: " << peak4 / 1e6 << " MB at 4 images, " << peak11 / 1e6 << " MB at 11 in chunks");
+  CHECK(peak11 < peak4 * 3 / 2);
+
+  // Train-mode BatchNorm normalises with the statistics of the whole batch, so it is never chunked:
+  // without a graph (a frozen backbone in training) it equals the one call with a graph.
+  const Tensor train_no_graph = features(x, true, false);
+  const Tensor train_graph = features(x, true, true);
+  CHECK(test::max_abs_diff(train_no_graph, train_graph) < 1e-5);
+  CHECK(test::max_abs_diff(train_no_graph, chunked) > 1e-3);
+}
+
 TEST_CASE("the seed's head: ReLU, 7x7 average, flatten; forward is the classifier over the global average") {
   Generator gen(4);
   DenseNet net(tiny_config(), gen);
