@@ -40,8 +40,8 @@ double rnet_flop(std::int64_t n);
 double onet_flop(std::int64_t n);
 
 // A GLER model of `info` on `batch` images with every one of `faces` slots filled: the face network
-// counted on batch x faces faces, as the seed runs it (gler's own extra zero face per batch is not
-// counted: it is not the model's work).
+// counted on batch x faces faces, as the seed runs it (gler's zero face, which runs only for a batch
+// with an empty slot, is not counted: it is not the model's work).
 FlopCount gler_model_flop(const models::ModelInfo& info, std::int64_t batch, std::int64_t faces);
 
 }  // namespace gler::bench

@@ -39,7 +39,7 @@ class ExpressionModel : public GlerModel {
                    input.face_boxes.size(1) == slots && input.face_boxes.size(2) == 4,
                "default: face_boxes must be [" << batch << ", " << slots << ", 4], got " << describe(input.face_boxes));
     const Tensor faces = real_faces_and_blank(input.faces, counts);
-    const std::int64_t real = faces.size(0) - 1;
+    const std::int64_t real = faces.size(0) - (needs_zero_face(counts, slots) ? 1 : 0);
     const std::vector<float> probs = real > 0 ? net_.probabilities(faces.slice(0, real)).to_vector<float>() : std::vector<float>();
     const std::vector<float> boxes = input.face_boxes.to(Device::CPU).to_vector<float>();
 

@@ -8,9 +8,17 @@
 
 namespace gler::models {
 
+bool needs_zero_face(const std::vector<std::int64_t>& counts, std::int64_t slots) {
+  // An empty slot takes the zero face's output; a batch without any face still runs the network
+  // on one row, so every model has its face outputs' shapes.
+  return std::any_of(counts.begin(), counts.end(), [slots](std::int64_t n) { return n < slots; }) ||
+         std::all_of(counts.begin(), counts.end(), [](std::int64_t n) { return n == 0; });
+}
+
 Tensor real_faces_and_blank(const Tensor& x, const std::vector<std::int64_t>& counts) {
   GLER_CHECK(x.ndim() >= 2 && x.size(0) == static_cast<std::int64_t>(counts.size()),
              "real_faces_and_blank: " << describe(x) << " is not [B, F, ...] for " << counts.size() << " images");
+  const bool blank = needs_zero_face(counts, x.size(1));
   std::vector<std::int64_t> shape = x.shape().to_vector();
   shape.erase(shape.begin());  // [F, ...]: one image's slots
   std::vector<Tensor> parts;
@@ -18,18 +26,22 @@ Tensor real_faces_and_blank(const Tensor& x, const std::vector<std::int64_t>& co
     const auto i = static_cast<std::int64_t>(b);
     if (counts[b] > 0) parts.push_back(x.slice(i, i + 1).reshape(Shape(shape)).slice(0, counts[b]));
   }
-  shape.front() = 1;  // [1, ...]: the zero face
-  parts.push_back(Tensor::zeros(Shape(shape), x.dtype(), x.device()));
+  if (blank) {
+    shape.front() = 1;  // [1, ...]: the zero face
+    parts.push_back(Tensor::zeros(Shape(shape), x.dtype(), x.device()));
+  }
   return ops::concat(parts, 0);
 }
 
 Tensor to_slots(const Tensor& rows, const std::vector<std::int64_t>& counts, std::int64_t slots) {
   std::int64_t real = 0;
   for (std::int64_t n : counts) real += n;
-  GLER_CHECK(rows.ndim() == 2 && rows.size(0) == real + 1,
-             "to_slots: rows " << describe(rows) << " are not the " << real << " real faces and the zero face");
+  const bool with_blank = needs_zero_face(counts, slots);
+  GLER_CHECK(rows.ndim() == 2 && rows.size(0) == real + (with_blank ? 1 : 0),
+             "to_slots: rows " << describe(rows) << " are not the " << real << " real faces"
+                               << (with_blank ? " and the zero face" : ""));
   const std::int64_t dim = rows.size(1);
-  const Tensor blank = rows.slice(real, real + 1).reshape({dim});
+  const Tensor blank = with_blank ? rows.slice(real, real + 1).reshape({dim}) : Tensor();
   std::vector<Tensor> parts;
   std::int64_t offset = 0;
   for (std::int64_t n : counts) {
@@ -95,7 +107,7 @@ Tensor encode_faces(Sphere20a& sphere, const Tensor& faces, const std::vector<st
     const std::vector<std::int64_t> per_image = labels.to(Device::CPU).to_vector<std::int64_t>();
     std::vector<std::int64_t> rows;
     for (std::size_t b = 0; b < counts.size(); ++b) rows.insert(rows.end(), static_cast<std::size_t>(counts[b]), per_image[b]);
-    rows.push_back(0);
+    if (needs_zero_face(counts, faces.size(1))) rows.push_back(0);
     row_labels = Tensor::from_vector(rows, {static_cast<std::int64_t>(rows.size())}).to(faces.device());
   }
   const Tensor out = sphere_rows(sphere, real_faces_and_blank(faces, counts), row_labels).logits;

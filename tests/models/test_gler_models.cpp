@@ -361,6 +361,12 @@ TEST_CASE("one batched sphere call: empty slots hold sphere(0), and every image 
   const Tensor every_slot = sphere.forward(in.faces.reshape({12, 3, 16, 32})).logits.reshape({4, 3, 4});
   CHECK(test::max_rel_diff(batched, every_slot) < 1e-12);
 
+  // The zero face runs only when a slot needs it (or no image has a face): a full batch is its faces.
+  CHECK(models::real_faces_and_blank(in.faces, counts).size(0) == 7);
+  CHECK(models::real_faces_and_blank(in.faces, {3, 3, 3, 3}).size(0) == 12);
+  CHECK(models::real_faces_and_blank(in.faces, {0, 0, 0, 0}).size(0) == 1);
+  CHECK(test::max_rel_diff(models::encode_faces(sphere, in.faces, {3, 3, 3, 3}), every_slot) < 1e-12);
+
   for (bool seed : {true, false})
     for (const ModelInfo& info : every_model(seed)) {
       CAPTURE(label(info));
