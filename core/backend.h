@@ -141,11 +141,13 @@ class Backend {
   // Batch norm over x as [N, C, S] (S = H*W, or 1 for BatchNorm1d). gamma/beta may be null
   // (affine=False). Training: normalise with the batch mean and biased variance, store them as
   // save_mean / save_invstd ([C]), and update running stats with momentum and the unbiased variance.
+  // relu: y = relu(batch_norm(x)) in the same pass (the dense block's BN-ReLU pairs); the saved
+  // statistics are those of batch_norm(x) either way.
   virtual void batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                                double momentum, Tensor* running_mean, Tensor* running_var, Tensor& y,
+                                double momentum, Tensor* running_mean, Tensor* running_var, bool relu, Tensor& y,
                                 Tensor& save_mean, Tensor& save_invstd) = 0;
   virtual void batch_norm_eval(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                               const Tensor& running_mean, const Tensor& running_var, Tensor& y) = 0;
+                               const Tensor& running_mean, const Tensor& running_var, bool relu, Tensor& y) = 0;
   // Backward of batch_norm_train. ggamma/gbeta may be null.
   virtual void batch_norm_backward(const Tensor& x, const Tensor& gy, const Tensor* gamma, const Tensor& save_mean,
                                    const Tensor& save_invstd, Tensor& gx, Tensor* ggamma, Tensor* gbeta) = 0;

@@ -33,7 +33,7 @@ unsigned channel_grid(std::int64_t c) { return static_cast<unsigned>(std::min<st
 // update (momentum, unbiased variance) and the normalised output.
 template <class T>
 __global__ void bn_train_kernel(const T* x, const T* gamma, const T* beta, double eps, double momentum, T* run_mean,
-                                T* run_var, T* y, T* save_mean, T* save_invstd, BnGeometry g) {
+                                T* run_var, bool relu, T* y, T* save_mean, T* save_invstd, BnGeometry g) {
   const std::int64_t count = g.count();
   for (std::int64_t ch = blockIdx.x; ch < g.c; ch += gridDim.x) {
     double sum = 0;
@@ -59,7 +59,8 @@ __global__ void bn_train_kernel(const T* x, const T* gamma, const T* beta, doubl
     const double shift = beta ? static_cast<double>(beta[ch]) : 0.0;
     for (std::int64_t m = threadIdx.x; m < count; m += blockDim.x) {
       const std::int64_t i = g.index(ch, m);
-      y[i] = static_cast<T>((static_cast<double>(x[i]) - mean) * scale + shift);
+      const T v = static_cast<T>((static_cast<double>(x[i]) - mean) * scale + shift);
+      y[i] = relu && !(v > T(0)) ? T(0) : v;
     }
   }
 }
@@ -105,11 +106,12 @@ T* opt_mut(Tensor* t) {
 
 template <class T>
 void train_typed(cudaStream_t s, const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps, double momentum,
-                 Tensor* running_mean, Tensor* running_var, Tensor& y, Tensor& save_mean, Tensor& save_invstd) {
+                 Tensor* running_mean, Tensor* running_var, bool relu, Tensor& y, Tensor& save_mean,
+                 Tensor& save_invstd) {
   const BnGeometry g = geometry_of(x, save_mean.numel());
   if (g.c == 0) return;
   bn_train_kernel<<<channel_grid(g.c), kThreads, 0, s>>>(x.data<T>(), opt<T>(gamma), opt<T>(beta), eps, momentum,
-                                                         opt_mut<T>(running_mean), opt_mut<T>(running_var), y.data<T>(),
+                                                         opt_mut<T>(running_mean), opt_mut<T>(running_var), relu, y.data<T>(),
                                                          save_mean.data<T>(), save_invstd.data<T>(), g);
   check_launch("batch_norm_train", s);
 }
@@ -117,7 +119,7 @@ void train_typed(cudaStream_t s, const Tensor& x, const Tensor* gamma, const Ten
 // Eval mode is an affine map per channel; scale and shift are computed in double, as on the CPU.
 template <class T>
 void eval_typed(cudaStream_t s, const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                const Tensor& running_mean, const Tensor& running_var, Tensor& y) {
+                const Tensor& running_mean, const Tensor& running_var, bool relu, Tensor& y) {
   const BnGeometry g = geometry_of(x, running_mean.numel());
   const T* px = x.data<T>();
   const T* pg = opt<T>(gamma);
@@ -129,7 +131,8 @@ void eval_typed(cudaStream_t s, const Tensor& x, const Tensor* gamma, const Tens
     const std::int64_t ch = (i / g.s) % g.c;
     const T scale = static_cast<T>(1.0 / sqrt(static_cast<double>(rv[ch]) + eps)) * (pg ? pg[ch] : T(1));
     const T shift = (pb ? pb[ch] : T(0)) - rm[ch] * scale;
-    py[i] = px[i] * scale + shift;
+    const T v = px[i] * scale + shift;
+    py[i] = relu && !(v > T(0)) ? T(0) : v;
   });
 }
 
@@ -161,19 +164,20 @@ void eval_backward_typed(cudaStream_t s, const Tensor& gy, const Tensor* gamma, 
 }  // namespace
 
 void CudaBackend::batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                                   double momentum, Tensor* running_mean, Tensor* running_var, Tensor& y,
+                                   double momentum, Tensor* running_mean, Tensor* running_var, bool relu, Tensor& y,
                                    Tensor& save_mean, Tensor& save_invstd) {
   const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "batch_norm", [&]<class T>() {
-    train_typed<T>(stream(), x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd);
+    train_typed<T>(stream(), x, gamma, beta, eps, momentum, running_mean, running_var, relu, y, save_mean,
+                   save_invstd);
   });
 }
 
 void CudaBackend::batch_norm_eval(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                                  const Tensor& running_mean, const Tensor& running_var, Tensor& y) {
+                                  const Tensor& running_mean, const Tensor& running_var, bool relu, Tensor& y) {
   const DeviceScope scope = on_device();
   dispatch_float(x.dtype(), "batch_norm",
-                 [&]<class T>() { eval_typed<T>(stream(), x, gamma, beta, eps, running_mean, running_var, y); });
+                 [&]<class T>() { eval_typed<T>(stream(), x, gamma, beta, eps, running_mean, running_var, relu, y); });
 }
 
 void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor& gy, const Tensor* gamma, const Tensor& save_mean,

@@ -34,9 +34,10 @@ Tensor channel_sums(const Tensor& t, std::int64_t channels) {
 
 BatchNormSaved batch_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                   const Tensor& running_mean, const Tensor& running_var, bool training,
-                                  double momentum, double eps, Tensor& y) {
+                                  double momentum, double eps, bool relu, Tensor& y) {
   BatchNormSaved s;
   s.training = training;
+  s.relu = relu;
   s.eps = eps;
   s.weight = detached(weight);
   s.bias = detached(bias);
@@ -47,7 +48,7 @@ BatchNormSaved batch_norm_forward(const Tensor& x, const Tensor& weight, const T
     s.invstd = Tensor::empty({channels}, x.dtype(), x.device());
     Tensor rm_out = rm, rv_out = rv;
     x.backend().batch_norm_train(x, ptr(s.weight), ptr(s.bias), eps, momentum, rm.defined() ? &rm_out : nullptr,
-                                 rv.defined() ? &rv_out : nullptr, y, s.mean, s.invstd);
+                                 rv.defined() ? &rv_out : nullptr, relu, y, s.mean, s.invstd);
     if (rm.defined()) {  // the running statistics were updated in place
       rm.bump_version();
       rv.bump_version();
@@ -55,7 +56,7 @@ BatchNormSaved batch_norm_forward(const Tensor& x, const Tensor& weight, const T
   } else {
     s.running_mean = rm;
     s.running_var = rv;
-    x.backend().batch_norm_eval(x, ptr(s.weight), ptr(s.bias), eps, rm, rv, y);
+    x.backend().batch_norm_eval(x, ptr(s.weight), ptr(s.bias), eps, rm, rv, relu, y);
   }
   return s;
 }
@@ -64,9 +65,10 @@ void batch_norm_reforward(const BatchNormSaved& s, const Tensor& x, Tensor& y) {
   if (s.training) {
     // The kernel is deterministic, so recomputing the batch statistics reproduces y exactly.
     Tensor mean = empty_like(s.mean), invstd = empty_like(s.invstd);
-    x.backend().batch_norm_train(x, ptr(s.weight), ptr(s.bias), s.eps, 0.0, nullptr, nullptr, y, mean, invstd);
+    x.backend().batch_norm_train(x, ptr(s.weight), ptr(s.bias), s.eps, 0.0, nullptr, nullptr, s.relu, y, mean,
+                                 invstd);
   } else {
-    x.backend().batch_norm_eval(x, ptr(s.weight), ptr(s.bias), s.eps, s.running_mean, s.running_var, y);
+    x.backend().batch_norm_eval(x, ptr(s.weight), ptr(s.bias), s.eps, s.running_mean, s.running_var, s.relu, y);
   }
 }
 
@@ -88,7 +90,7 @@ BatchNormGrads batch_norm_backward(const BatchNormSaved& s, const Tensor& x, con
     // In eval y = γ·x̂ + β with x̂ from the running stats: gγ = Σ gy·x̂, gβ = Σ gy.
     const std::int64_t channels = s.running_var.numel();
     Tensor xhat = empty_like(x);
-    x.backend().batch_norm_eval(x, nullptr, nullptr, s.eps, s.running_mean, s.running_var, xhat);
+    x.backend().batch_norm_eval(x, nullptr, nullptr, s.eps, s.running_mean, s.running_var, false, xhat);
     x.backend().binary(BinaryOp::mul, xhat, gy, xhat);
     g.weight = channel_sums(xhat, channels);
     g.bias = channel_sums(gy, channels);
@@ -112,7 +114,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     GLER_CHECK(running_mean.defined(), "batch_norm in eval mode needs running statistics");
 
   Tensor y = empty_like(x);
-  const BatchNormSaved saved = batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum, eps, y);
+  const BatchNormSaved saved =
+      batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum, eps, false, y);
   std::vector<Tensor> inputs{x};
   if (weight.defined()) inputs.push_back(weight);
   if (bias.defined()) inputs.push_back(bias);
@@ -155,8 +158,9 @@ Tensor BatchNorm::run(const Tensor& x) const {
   return y;
 }
 
-BatchNormSaved BatchNorm::normalize(const Tensor& x, Tensor& y) const {
-  BatchNormSaved saved = batch_norm_forward(x, weight, bias, running_mean, running_var, is_training(), momentum, eps, y);
+BatchNormSaved BatchNorm::normalize(const Tensor& x, bool relu, Tensor& y) const {
+  BatchNormSaved saved =
+      batch_norm_forward(x, weight, bias, running_mean, running_var, is_training(), momentum, eps, relu, y);
   count_batch();
   return saved;
 }

@@ -14,9 +14,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
                   const Tensor& running_var, bool training, double momentum, double eps);
 
 // Kernel-level pieces of batch_norm() for fused ops that run their own backward (the dense block,
-// which passes channel-major views [1, C, N·H·W]): no autograd, no checks, x [N, C, *].
+// which passes channel-major views [1, C, N·H·W]): no autograd, no checks, x [N, C, *]. With relu,
+// y = relu(batch_norm(x)) in one pass; the backward below is batch_norm's alone either way.
 struct BatchNormSaved {
   bool training = true;
+  bool relu = false;
   double eps = 0;
   Tensor weight, bias;               // may be undefined
   Tensor running_mean, running_var;  // eval: the statistics normalised with
@@ -24,7 +26,7 @@ struct BatchNormSaved {
 };
 BatchNormSaved batch_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                   const Tensor& running_mean, const Tensor& running_var, bool training,
-                                  double momentum, double eps, Tensor& y);
+                                  double momentum, double eps, bool relu, Tensor& y);
 // The same y again from the saved state, without touching the running stats.
 void batch_norm_reforward(const BatchNormSaved& saved, const Tensor& x, Tensor& y);
 struct BatchNormGrads {
@@ -35,7 +37,7 @@ BatchNormGrads batch_norm_backward(const BatchNormSaved& saved, const Tensor& x,
 class BatchNorm : public Module {
  public:
   // Fused callers: batch_norm_forward() with this layer's state and mode, counting the batch.
-  BatchNormSaved normalize(const Tensor& x, Tensor& y) const;
+  BatchNormSaved normalize(const Tensor& x, bool relu, Tensor& y) const;
 
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   const double eps, momentum;

@@ -61,12 +61,8 @@ void swap01(const Tensor& in, std::int64_t a, std::int64_t b, std::int64_t s, co
   in.backend().permute(in.reshape({a, b, s}), perm, dst);
 }
 
-void relu_(const Tensor& t) {
-  Tensor out = t;
-  t.backend().unary(UnaryOp::relu, t, 0.0, out);
-}
-
-// Appends layer l's features to the block; `scratch` holds the BN1-ReLU output.
+// Appends layer l's features to the block; `scratch` holds the BN1-ReLU output. Each BN-ReLU pair
+// is one pass (the BatchNorm kernel's fused ReLU), not a normalisation and a ReLU over its output.
 LayerSaved layer_forward(const DenseLayer& layer, const Geometry& g, std::size_t l, const Tensor& block,
                          const Tensor& scratch, Generator* gen) {
   const std::int64_t c = g.layer_input(l), k = g.bottleneck;
@@ -77,12 +73,10 @@ LayerSaved layer_forward(const DenseLayer& layer, const Geometry& g, std::size_t
   s.conv2_args = layer.conv2.args;
   // The layer's input is the block's first c channels: a contiguous prefix, no concatenation.
   Tensor a1 = scratch.slice(0, c).reshape({1, c, g.nhw});
-  s.bn1 = layer.norm1.normalize(block.slice(0, c).reshape({1, c, g.nhw}), a1);
-  relu_(a1);
+  s.bn1 = layer.norm1.normalize(block.slice(0, c).reshape({1, c, g.nhw}), true, a1);
   s.z1 = ops::matmul(s.w1.reshape({k, c}), a1.reshape({c, g.nhw}));
   Tensor a2 = Tensor::empty({1, k, g.nhw}, block.dtype(), block.device());
-  s.bn2 = layer.norm2.normalize(s.z1.reshape({1, k, g.nhw}), a2);
-  relu_(a2);
+  s.bn2 = layer.norm2.normalize(s.z1.reshape({1, k, g.nhw}), true, a2);
   // At batch 1 the channel-major [C, 1·H·W] and NCHW [1, C, H, W] layouts are the same memory:
   // views replace the swaps, and conv2 writes straight into the block.
   const Tensor features = block.slice(c, c + g.growth);
@@ -129,7 +123,6 @@ void layer_backward(const LayerSaved& s, const Geometry& g, std::size_t l, const
   const Tensor in = block.slice(0, c).reshape({1, c, g.nhw});
   Tensor a1 = scratch.slice(0, c).reshape({1, c, g.nhw});
   batch_norm_reforward(s.bn1, in, a1);
-  relu_(a1);
   const Tensor gz1 = bn2.x.reshape({k, g.nhw});
   grads[2] = ops::matmul(gz1, a1.reshape({c, g.nhw}), false, true).reshape(s.w1.shape());
   Tensor ga1 = ops::matmul(s.w1.reshape({k, c}), gz1, true, false);

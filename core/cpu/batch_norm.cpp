@@ -24,11 +24,32 @@ template <class T>
 const T* ptr_or_null(const Tensor* t) {
   return t ? t->host_data<T>() : nullptr;
 }
+
+// y = x·scale + shift over channel c of the [N, C, S] view, then ReLU when kRelu. The ReLU is a
+// template parameter so that each inner loop stays one branch-free, vectorisable line.
+template <bool kRelu, class T>
+void affine_rows(const T* px, T* py, const NCS& v, std::int64_t c, T scale, T shift) {
+  for (std::int64_t i = 0; i < v.n; ++i) {
+    const std::int64_t row = (i * v.c + c) * v.s;
+    for (std::int64_t k = 0; k < v.s; ++k) {
+      const T y = px[row + k] * scale + shift;
+      py[row + k] = kRelu ? (y > T(0) ? y : T(0)) : y;
+    }
+  }
+}
+
+template <class T>
+void affine_channel(bool relu, const T* px, T* py, const NCS& v, std::int64_t c, T scale, T shift) {
+  if (relu)
+    affine_rows<true>(px, py, v, c, scale, shift);
+  else
+    affine_rows<false>(px, py, v, c, scale, shift);
+}
 }  // namespace
 
 void CpuBackend::batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                                  double momentum, Tensor* running_mean, Tensor* running_var, Tensor& y,
-                                  Tensor& save_mean, Tensor& save_invstd) {
+                                  double momentum, Tensor* running_mean, Tensor* running_var, bool relu,
+                                  Tensor& y, Tensor& save_mean, Tensor& save_invstd) {
   dispatch_float(x.dtype(), "batch_norm", [&]<class T>() {
     const NCS v = ncs_view(x, save_mean.numel());
     const T* px = x.host_data<T>();
@@ -60,17 +81,13 @@ void CpuBackend::batch_norm_train(const Tensor& x, const Tensor* gamma, const Te
       if (prv) prv[c] = static_cast<T>(momentum * sq / static_cast<double>(count - 1) + (1 - momentum) * prv[c]);
       const T scale = static_cast<T>(invstd) * (pg ? pg[c] : T(1));
       const T shift = (pb ? pb[c] : T(0)) - static_cast<T>(mean) * scale;
-      for (std::int64_t i = 0; i < v.n; ++i)
-        for (std::int64_t k = 0; k < v.s; ++k) {
-          const std::int64_t at = (i * v.c + c) * v.s + k;
-          py[at] = px[at] * scale + shift;
-        }
+      affine_channel(relu, px, py, v, c, scale, shift);
     }
   });
 }
 
 void CpuBackend::batch_norm_eval(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                                 const Tensor& running_mean, const Tensor& running_var, Tensor& y) {
+                                 const Tensor& running_mean, const Tensor& running_var, bool relu, Tensor& y) {
   dispatch_float(x.dtype(), "batch_norm", [&]<class T>() {
     const NCS v = ncs_view(x, running_mean.numel());
     const T* px = x.host_data<T>();
@@ -84,11 +101,7 @@ void CpuBackend::batch_norm_eval(const Tensor& x, const Tensor* gamma, const Ten
       const T invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(prv[c]) + eps));
       const T scale = invstd * (pg ? pg[c] : T(1));
       const T shift = (pb ? pb[c] : T(0)) - prm[c] * scale;
-      for (std::int64_t i = 0; i < v.n; ++i)
-        for (std::int64_t k = 0; k < v.s; ++k) {
-          const std::int64_t at = (i * v.c + c) * v.s + k;
-          py[at] = px[at] * scale + shift;
-        }
+      affine_channel(relu, px, py, v, c, scale, shift);
     }
   });
 }

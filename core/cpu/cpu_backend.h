@@ -53,10 +53,10 @@ class CpuBackend final : public Backend {
   void conv2d_backward_filter(const Conv2dArgs& a, const Tensor& x, const Tensor& gy, Tensor& gw, Tensor* gb) override;
 
   void batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps, double momentum,
-                        Tensor* running_mean, Tensor* running_var, Tensor& y, Tensor& save_mean,
+                        Tensor* running_mean, Tensor* running_var, bool relu, Tensor& y, Tensor& save_mean,
                         Tensor& save_invstd) override;
   void batch_norm_eval(const Tensor& x, const Tensor* gamma, const Tensor* beta, double eps,
-                       const Tensor& running_mean, const Tensor& running_var, Tensor& y) override;
+                       const Tensor& running_mean, const Tensor& running_var, bool relu, Tensor& y) override;
   void batch_norm_backward(const Tensor& x, const Tensor& gy, const Tensor* gamma, const Tensor& save_mean,
                            const Tensor& save_invstd, Tensor& gx, Tensor* ggamma, Tensor* gbeta) override;
   void batch_norm_eval_backward(const Tensor& gy, const Tensor* gamma, double eps, const Tensor& running_var,

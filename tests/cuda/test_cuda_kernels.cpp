@@ -427,22 +427,26 @@ std::vector<KernelCase> batch_norm_cases(DType t) {
     const auto [save_mean, save_invstd] = batch_stats(x, eps);
     for (bool affine : {true, false}) {
       const std::string name = "batch_norm " + s.str() + (affine ? " affine" : " no-affine");
-      for (bool track : {true, false})
-        cs.push_back({name + (track ? " train" : " train (no running stats)"), false, [=](Backend& b, Device d) {
+      for (bool relu : {false, true}) {
+        const std::string fused = relu ? " + relu" : "";
+        for (bool track : {true, false})
+          cs.push_back({name + (track ? " train" : " train (no running stats)") + fused, false,
+                        [=](Backend& b, Device d) {
+                          const Tensor g = on(gamma, d), be = on(beta, d);
+                          Tensor rm = on(rm0, d), rv = on(rv0, d);
+                          Tensor y = empty(s, t, d), sm = empty({c}, t, d), si = empty({c}, t, d);
+                          b.batch_norm_train(on(x, d), affine ? &g : nullptr, affine ? &be : nullptr, eps, momentum,
+                                             track ? &rm : nullptr, track ? &rv : nullptr, relu, y, sm, si);
+                          return track ? Outputs{y, sm, si, rm, rv} : Outputs{y, sm, si};
+                        }});
+        cs.push_back({name + " eval" + fused, false, [=](Backend& b, Device d) {
                         const Tensor g = on(gamma, d), be = on(beta, d);
-                        Tensor rm = on(rm0, d), rv = on(rv0, d);
-                        Tensor y = empty(s, t, d), sm = empty({c}, t, d), si = empty({c}, t, d);
-                        b.batch_norm_train(on(x, d), affine ? &g : nullptr, affine ? &be : nullptr, eps, momentum,
-                                           track ? &rm : nullptr, track ? &rv : nullptr, y, sm, si);
-                        return track ? Outputs{y, sm, si, rm, rv} : Outputs{y, sm, si};
+                        Tensor y = empty(s, t, d);
+                        b.batch_norm_eval(on(x, d), affine ? &g : nullptr, affine ? &be : nullptr, eps, on(rm0, d),
+                                          on(rv0, d), relu, y);
+                        return Outputs{y};
                       }});
-      cs.push_back({name + " eval", false, [=](Backend& b, Device d) {
-                      const Tensor g = on(gamma, d), be = on(beta, d);
-                      Tensor y = empty(s, t, d);
-                      b.batch_norm_eval(on(x, d), affine ? &g : nullptr, affine ? &be : nullptr, eps, on(rm0, d),
-                                        on(rv0, d), y);
-                      return Outputs{y};
-                    }});
+      }
       cs.push_back({name + " backward", false, [=](Backend& b, Device d) {
                       const Tensor g = on(gamma, d);
                       Tensor gx = empty(s, t, d), gg = empty({c}, t, d), gb = empty({c}, t, d);

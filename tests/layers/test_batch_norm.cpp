@@ -2,7 +2,11 @@
 // dtypes, the batch-size and rank errors, and which mode touches the running statistics.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "core/backend.h"
 #include "core/init.h"
+#include "core/ops.h"
 #include "layers/batch_norm.h"
 #include "tests/support/tensors.h"
 
@@ -84,4 +88,32 @@ TEST_CASE("num_batches_tracked continues from a loaded state dict and from any o
   bn.eval();
   bn.forward(x);
   CHECK(bn.num_batches_tracked.item() == 8);
+}
+
+TEST_CASE("The fused ReLU of the BatchNorm kernels equals a ReLU after them, statistics unchanged") {
+  // Inputs centred on the running mean's side so that about half the outputs are negative.
+  const Tensor x = test::uniform_tensor({2, 3, 5}, 31), gamma = test::uniform_tensor({3}, 32, 0.5, 1.5);
+  const Tensor beta = test::uniform_tensor({3}, 33), rm = test::uniform_tensor({3}, 34, -0.2, 0.2);
+  const Tensor rv = test::uniform_tensor({3}, 35, 0.5, 2.0);
+  Backend& be = x.backend();
+  for (bool training : {false, true}) {
+    CAPTURE(training);
+    Tensor plain = Tensor::empty(x.shape()), fused = Tensor::empty(x.shape());
+    Tensor mean0 = Tensor::empty({3}), invstd0 = Tensor::empty({3}), mean1 = Tensor::empty({3}),
+           invstd1 = Tensor::empty({3});
+    if (training) {
+      be.batch_norm_train(x, &gamma, &beta, 1e-5, 0.1, nullptr, nullptr, false, plain, mean0, invstd0);
+      be.batch_norm_train(x, &gamma, &beta, 1e-5, 0.1, nullptr, nullptr, true, fused, mean1, invstd1);
+      CHECK(mean1.to_vector<float>() == mean0.to_vector<float>());
+      CHECK(invstd1.to_vector<float>() == invstd0.to_vector<float>());
+    } else {
+      be.batch_norm_eval(x, &gamma, &beta, 1e-5, rm, rv, false, plain);
+      be.batch_norm_eval(x, &gamma, &beta, 1e-5, rm, rv, true, fused);
+    }
+    const std::vector<float> expected = ops::relu(plain).to_vector<float>(), got = fused.to_vector<float>();
+    CHECK(got == expected);
+    const std::vector<float> before = plain.to_vector<float>();
+    const auto negatives = std::count_if(before.begin(), before.end(), [](float v) { return v < 0; });
+    CHECK(negatives > 5);  // the ReLU had something to do
+  }
 }
