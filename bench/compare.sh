@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gler beside PyTorch and the seed's Python pipeline, in one run: every case's sides interleaved
 # (round 1: A B A B ..., round 2: ...), so a change in machine load hits both; each command keeps its
-# fastest round's median. OpenBLAS's sgemm rate (bench_conv_cpu --sgemm) is measured at the start
-# and the end as the roofline. Prints markdown tables (docs/PERFORMANCE.md, "Reproducing").
+# fastest round's median, and every case's ratio per round. OpenBLAS's sgemm rate (bench_conv_cpu
+# --sgemm) is measured before every round and after the last; their median is the roofline.
+# Prints markdown tables (docs/PERFORMANCE.md, "Reproducing").
 #
 # Usage: bash bench/compare.sh [--build DIR] [--threads T] [--runs R] [--warmup W] [--rounds K]
 #            [--cases LIST] [--seed-mtcnn SEED/MTCNN] [--photos DIR] [--scaling [--sizes LIST]]
@@ -117,8 +118,11 @@ run_side() {
     "$side" "$args" "$out" >>"$RESULTS"
 }
 
+# The sgemm rate before every round and after the last: the machine's limit moves with its load.
 SGEMM_START=$(sgemm)
+echo "$SGEMM_START" >"$WORK/sgemm.txt"
 for ((round = 1; round <= ROUNDS; ++round)); do
+  ((round == 1)) || sgemm >>"$WORK/sgemm.txt"
   declare -A done_this_round=()
   for row in "${ROWS[@]}"; do
     IFS='|' read -ra fields <<<"$row"
@@ -134,25 +138,32 @@ for ((round = 1; round <= ROUNDS; ++round)); do
   unset done_this_round
 done
 SGEMM_END=$(sgemm)
+echo "$SGEMM_END" >>"$WORK/sgemm.txt"
 
 printf '%s\n' "${ROWS[@]}" >"$WORK/rows.txt"
-$PY - "$RESULTS" "$WORK/rows.txt" "$SGEMM_START" "$SGEMM_END" "$THREADS" "$ROUNDS" "$RUNS" "$SCALING" <<'EOF'
+$PY - "$RESULTS" "$WORK/rows.txt" "$WORK/sgemm.txt" "$THREADS" "$ROUNDS" "$RUNS" "$SCALING" <<'EOF'
 import json
 import re
+import statistics
 import sys
 
-results, rows_file, sgemm_start, sgemm_end, threads, rounds, runs, scaling = sys.argv[1:]
+results, rows_file, sgemm_file, threads, rounds, runs, scaling = sys.argv[1:]
+sgemm_lines = [line.strip() for line in open(sgemm_file) if line.strip()]
+sgemm_start = sgemm_lines[0]
 best = {}  # (side, args) -> the fastest round's JSON, with the largest peak of all rounds
+per_round = {}  # (side, args) -> its median time in each round, in order
 for line in open(results):
     r = json.loads(line)
     key, out = (r["side"], r["args"]), r["out"]
+    per_round.setdefault(key, []).append(out["ms_per_batch"])
     prev = best.get(key)
     peak = max(out['rss_peak_bytes'], prev['rss_peak_bytes']) if prev else out['rss_peak_bytes']
     if not prev or out["ms_per_batch"] < prev["ms_per_batch"]:
         best[key] = out
     best[key]['rss_peak_bytes'] = peak
-rates = [float(m.group(1)) for s in (sgemm_start, sgemm_end) for m in [re.search(r"([0-9.]+) GFLOP/s", s)] if m]
-roofline = sum(rates) / len(rates) if rates else float("nan")
+rates = [float(m.group(1)) for s in sgemm_lines for m in [re.search(r"([0-9.]+) GFLOP/s", s)] if m]
+roofline = statistics.median(rates) if rates else float("nan")
+kernels = m.group(1) if (m := re.search(r"\((.*)\)", sgemm_start)) else sgemm_start
 if "Prescott" in sgemm_start:
     print("note: OpenBLAS did not recognise this CPU and runs its Prescott (SSE3) kernels; for a fair roofline "
           "set OPENBLAS_CORETYPE (e.g. SkylakeX, or Haswell without AVX-512) for the whole run\n")
@@ -174,15 +185,17 @@ if scaling == "1":
               f"| {mib(t['rss_peak_bytes']):.0f} |")
     models = []
 if models:
-    print(f"| case ({head}) | PyTorch ms | gler ms | ratio | gler GFLOP/s | of sgemm | PyTorch peak MiB "
-          f"| gler peak MiB | memory ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| case ({head}) | PyTorch ms | gler ms | ratio | ratio per round | gler GFLOP/s | of sgemm "
+          f"| PyTorch peak MiB | gler peak MiB | memory ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, gler, torch in models:
         g, t = best[("gler", gler)], best[("torch", torch)]
         mem = f"{t['rss_peak_bytes'] / g['rss_peak_bytes']:.2f}" if g['rss_peak_bytes'] else "-"
+        # The two sides of a round ran next to each other: the spread of these ratios is the machine's noise.
+        spread = sorted(tm / gm for tm, gm in zip(per_round[("torch", torch)], per_round[("gler", gler)]))
         print(f"| {label} | {t['ms_per_batch']:.1f} | {g['ms_per_batch']:.1f} | {t['ms_per_batch'] / g['ms_per_batch']:.2f} "
-              f"| {g['gflop_per_s']:.1f} | {g['gflop_per_s'] / roofline:.0%} | {mib(t['rss_peak_bytes']):.0f} "
-              f"| {mib(g['rss_peak_bytes']):.0f} | {mem} |")
+              f"| {statistics.median(spread):.2f} ({spread[0]:.2f}-{spread[-1]:.2f}) | {g['gflop_per_s']:.1f} | {g['gflop_per_s'] / roofline:.0%} "
+              f"| {mib(t['rss_peak_bytes']):.0f} | {mib(g['rss_peak_bytes']):.0f} | {mem} |")
 if pipeline:
     print(f"\n| pipeline ({head}) | photos | faces | ms per pass | photos/s | prepare ms | model ms | peak MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -195,7 +208,9 @@ if pipeline:
         g = best[("gler", gler)]
         print(f"\nphotos/s, gler / seed: {g['images_per_s'] / best[('torch', seed)]['images_per_s']:.2f}; "
               f"gler / seed with its MTCNN nets built once: {g['images_per_s'] / best[('torch', warm)]['images_per_s']:.2f}")
-print(f"\nratio = PyTorch time / gler time (> 1: gler faster); memory ratio = PyTorch peak / gler peak (peak: "
-      f"the process's RSS at the peak of the timed runs less its RSS before the model was built); of sgemm = gler GFLOP/s / the mean OpenBLAS sgemm rate. "
-      f"{sgemm_start}; at the end: {sgemm_end}")
+print(f"\nratio = PyTorch time / gler time (> 1: gler faster), of the fastest rounds; ratio per round: the median, "
+      f"lowest and highest ratio of one round's two medians, which ran next to each other; memory ratio = PyTorch peak / gler peak (peak: "
+      f"the process's RSS at the peak of the timed runs less its RSS before the model was built); of sgemm = gler GFLOP/s / the median "
+      f"OpenBLAS sgemm 2048^3 rate, measured before every round and after the last: "
+      f"{', '.join(f'{r:.1f}' for r in rates)} GFLOP/s ({kernels})")
 EOF
